@@ -1,0 +1,17 @@
+# wirescan_test(NAME name SOURCES a.cc ... LABELS unit|integration|e2e [ENV K=V ...] [TIMEOUT s])
+# One GoogleTest binary, registered with ctest under its label so `ctest -L unit` picks a tier.
+function(wirescan_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LABELS;ENV;DEPENDS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_compile_options(${T_NAME} PRIVATE ${WIRESCAN_WARNINGS})
+  target_link_libraries(${T_NAME} PRIVATE wirescan_engine GTest::gtest GTest::gmock GTest::gtest_main)
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "WIRESCAN_SOURCE_DIR=${PROJECT_SOURCE_DIR};WIRESCAN_BINARY_DIR=${PROJECT_BINARY_DIR};${T_ENV}")
+  if(T_DEPENDS)
+    add_dependencies(${T_NAME} ${T_DEPENDS})
+  endif()
+endfunction()

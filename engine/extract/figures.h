@@ -1,0 +1,131 @@
+#pragma once
+// Figure normalisation: turns the figure-vocabulary hits the matcher found in one field into
+// figure mentions (MONEY, PERCENT, QUANTITY) with fully scaled values and normalised units.
+//
+//   FigureGrammar  immutable, built once per rule set from the packs' `figures:` sections;
+//                  lists the literals the matcher compiles into its Hyperscan database.
+//   AssembleFigures  per field, on the partition thread: hits + text -> FigureMention list.
+//
+// Numbers are parsed from the text around the hits: ASCII digits with thousands separators
+// ("1,234.5"), full-width digits ("２０１２", "１２．５"), Chinese numerals ("三千五百萬",
+// "十二億", "兩"), and digit/scale mixes ("7.8億", "596億美元", "$1.15B", "48.2 mln dlrs").
+// Values are computed from a decimal mantissa and a power of ten, so 1.15 billion is exactly
+// 1150000000.
+//
+// Thread safety: FigureGrammar is immutable after Build() and safe to share between threads;
+// AssembleFigures is thread-safe (it only reads the grammar).
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "wirescan/v1/analysis.pb.h"
+#include "wirescan/v1/rules.pb.h"
+
+namespace wirescan::extract {
+
+enum class FigureType : uint8_t { kMoney, kPercent, kQuantity };
+
+// "MONEY", "PERCENT", "QUANTITY".
+std::string_view FigureTypeName(FigureType type);
+
+// What one vocabulary literal means.
+struct FigureToken {
+  enum class Kind : uint8_t {
+    kCurrencyPrefix,   // "US$", "NT$", "€", "人民幣" before the number
+    kCurrencySuffix,   // "yuan", "dlrs", "美元" after the number (and scale)
+    kAmbiguousPrefix,  // "$": currency from AmbiguousCurrency (default or by source)
+    kAmbiguousSuffix,  // "元"
+    kScale,            // "billion", "mln", "億", "B"
+    kPercentSuffix,    // "%", "percent", "pct"
+    kPercentPrefix,    // "百分之"
+    kPointSuffix,      // "percentage points", "百分點"
+    kUnit,             // "wafers per month", "nm", "kW"
+    kWordFigure,       // "三成", "一半", "doubled"
+  };
+  Kind kind;
+  std::string text;          // The literal as written in the rules.
+  bool case_sensitive;       // Latin letters compared exactly (else ASCII-caseless).
+  std::string unit;          // Currency code, unit name, "%" or "pp"; word figures: their unit.
+  int scale_exp10 = 0;       // kScale: the power of ten (9 for "billion", 8 for 億).
+  double value = 0;          // kWordFigure: its value.
+  FigureType type = FigureType::kQuantity;  // kWordFigure: its type.
+  int ambiguous = -1;        // kAmbiguous*: index of the AmbiguousCurrency.
+};
+
+// One hit of a vocabulary literal in a field. `token` indexes FigureGrammar::tokens().
+struct TokenHit {
+  uint32_t begin;
+  uint32_t end;
+  uint32_t token;
+};
+
+// One normalised figure found in a field.
+struct FigureMention {
+  uint32_t begin = 0;        // Byte span in the field: the whole figure, including currency
+  uint32_t end = 0;          // symbols, scale, unit and qualifier words ("at least", "約").
+  FigureType type = FigureType::kQuantity;
+  double value = 0;          // Fully scaled; lower end of a range.
+  double value_max = 0;      // Upper end of a range; == value otherwise.
+  bool is_range = false;
+  wirescan::v1::Qualifier qualifier = wirescan::v1::QUALIFIER_EXACT;
+  double scale = 1;          // The multiplier the text used; 1 if none.
+  std::string_view unit;     // Points into the grammar (valid while the grammar lives).
+  bool currency_inferred = false;  // Currency from an AmbiguousCurrency default/source rule.
+  std::string_view currency_token;  // That ambiguous token ("元"), else empty.
+};
+
+// Returns "file:line" for a message of the rule files (used to prefix validation errors).
+using Locator = absl::FunctionRef<std::string(const google::protobuf::Message&)>;
+
+class FigureGrammar {
+ public:
+  // Builds the grammar from the `figures:` sections of all files of a pack (concatenated).
+  // Validates exactly: currency codes are three capital letters, scales are positive powers of
+  // ten, words are non-empty, a literal has one meaning (the same text twice is an error), word
+  // figures have a known type. Errors read "<locate(msg)>: <what is wrong>".
+  static absl::StatusOr<FigureGrammar> Build(
+      std::span<const wirescan::v1::rules::FigureVocabulary* const> vocabularies, Locator locate);
+
+  // Every literal the matcher must find; a TokenHit's `token` indexes this vector.
+  const std::vector<FigureToken>& tokens() const { return tokens_; }
+
+  // The currency code of ambiguous currency `index` for an article from `source`.
+  std::string_view ResolveAmbiguous(int index, std::string_view source) const;
+
+  // Internal tables (qualifier words, range connectors, ambiguous currencies) are private.
+
+ private:
+  struct Ambiguous {
+    std::string token;
+    std::string default_code;
+    std::vector<std::pair<std::string, std::string>> by_source;  // (source suffix, code)
+  };
+  struct QualifierWord {
+    std::string text;
+    wirescan::v1::Qualifier qualifier;
+    bool before;
+  };
+  friend void AssembleFigures(std::string_view, std::span<const TokenHit>, const FigureGrammar&,
+                              std::string_view, std::vector<FigureMention>*);
+
+  std::vector<FigureToken> tokens_;
+  std::vector<Ambiguous> ambiguous_;
+  std::vector<QualifierWord> qualifiers_;
+  std::vector<std::string> range_connectors_;
+};
+
+// Assembles the figures of one field. `source` is the article's source (for ambiguous
+// currencies). Appends to `*out` in order of `begin`, non-overlapping.
+// REQUIRES: `hits` sorted by begin (ties: longer first); each Latin hit already passed the
+// matcher's word-boundary check. Overlapping hits are allowed: resolved leftmost-longest.
+// Never reads outside `text`; any byte sequence is safe (invalid UTF-8 included).
+void AssembleFigures(std::string_view text, std::span<const TokenHit> hits,
+                     const FigureGrammar& grammar, std::string_view source,
+                     std::vector<FigureMention>* out);
+
+}  // namespace wirescan::extract
