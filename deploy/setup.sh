@@ -10,7 +10,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   librdkafka-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 kcat
 )
 
 missing=()
