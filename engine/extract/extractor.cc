@@ -1,0 +1,338 @@
+#include "engine/extract/extractor.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/core/hash.h"
+#include "engine/core/utf8.h"
+
+namespace wirescan::extract {
+namespace {
+
+constexpr std::string_view kTitle = "title";
+constexpr std::string_view kBody = "body";
+
+void AppendNumber(double v, std::string* out) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  if (res.ec != std::errc()) {
+    res = std::to_chars(buf, buf + sizeof(buf), v);
+  }
+  out->append(buf, res.ptr);
+}
+
+std::string_view QualifierPrefix(v1::Qualifier q) {
+  switch (q) {
+    case v1::QUALIFIER_APPROXIMATE: return "~";
+    case v1::QUALIFIER_AT_LEAST: return ">=";
+    case v1::QUALIFIER_MORE_THAN: return ">";
+    case v1::QUALIFIER_AT_MOST: return "<=";
+    case v1::QUALIFIER_LESS_THAN: return "<";
+    default: return "";
+  }
+}
+
+// "zh" if CJK characters outnumber Latin letters in the first few KB, "en" if letters dominate.
+std::string_view GuessLanguage(std::string_view text) {
+  size_t cjk = 0, latin = 0;
+  size_t n = std::min<size_t>(text.size(), 4096);
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0xE3 && c <= 0xE9) ++cjk;  // lead byte of U+3000..U+9FFF
+    else if (core::IsAsciiAlpha(c)) ++latin;
+  }
+  if (cjk == 0 && latin == 0) return "und";
+  return cjk * 3 >= latin ? "zh" : "en";
+}
+
+// The rule id of figure mentions: the figure grammar is one rule per type.
+std::string FigureRuleId(FigureType type) {
+  switch (type) {
+    case FigureType::kMoney: return "figure.money";
+    case FigureType::kPercent: return "figure.percent";
+    case FigureType::kQuantity: break;
+  }
+  return "figure.quantity";
+}
+
+uint32_t SentenceOf(const std::vector<uint32_t>& ends, uint32_t pos) {
+  return static_cast<uint32_t>(std::upper_bound(ends.begin(), ends.end(), pos) - ends.begin());
+}
+
+}  // namespace
+
+std::string FigureCanonical(const v1::Figure& figure) {
+  std::string out(QualifierPrefix(figure.qualifier()));
+  AppendNumber(figure.value(), &out);
+  if (figure.is_range()) {
+    out.append("..");
+    AppendNumber(figure.value_max(), &out);
+  }
+  if (!figure.unit().empty()) {
+    out.push_back(' ');
+    out.append(figure.unit());
+  }
+  return out;
+}
+
+Extractor::Extractor(std::shared_ptr<const match::RuleSet> rules, std::shared_ptr<const Model> model)
+    : model_(std::move(model)), matcher_(std::move(rules)) {}
+
+absl::Status Extractor::Bind(std::shared_ptr<const match::RuleSet> rules,
+                             std::shared_ptr<const Model> model) {
+  absl::Status s = matcher_.Bind(std::move(rules));
+  if (!s.ok()) return s;
+  model_ = std::move(model);
+  return absl::OkStatus();
+}
+
+absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractOptions& options,
+                                v1::ArticleAnalysis* out) {
+  out->Clear();
+  out->set_rules_version(model_->version);
+  out->set_engine_version(WIRESCAN_VERSION);
+  v1::Article* a = out->mutable_article();
+  a->set_id(std::string(article.id));
+  a->set_source(std::string(article.source));
+  a->set_url(std::string(article.url));
+  a->set_published_at(std::string(article.published_at));
+
+  // Invalid UTF-8 is repaired before matching, so every offset and every string in the output
+  // refers to valid text (Protobuf strings must be UTF-8).
+  std::string title_fixed, body_fixed;
+  std::string_view title = article.title, body = article.body;
+  auto repair = [&](std::string_view field, std::string_view* text, std::string* storage) {
+    if (core::IsValidUtf8(*text)) return;
+    size_t replaced = 0;
+    *storage = core::RepairUtf8(*text, &replaced);
+    *text = *storage;
+    v1::Diagnostic* d = out->add_diagnostics();
+    d->set_code(v1::Diagnostic::CODE_INVALID_UTF8_REPAIRED);
+    d->set_field(std::string(field));
+    d->set_message(absl::StrCat(replaced, " invalid UTF-8 sequence(s) replaced by U+FFFD"));
+  };
+  repair(kTitle, &title, &title_fixed);
+  repair(kBody, &body, &body_fixed);
+  a->set_title(std::string(title));
+  if (options.include_text) a->set_body(std::string(body));
+  a->set_title_bytes(static_cast<uint32_t>(title.size()));
+  a->set_body_bytes(static_cast<uint32_t>(body.size()));
+  a->set_language(std::string(GuessLanguage(body.empty() ? title : body)));
+
+  absl::Status s = AnalyzeField(kTitle, title, article.source, out);
+  if (!s.ok()) return s;
+  return AnalyzeField(kBody, body, article.source, out);
+}
+
+absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view text,
+                                     std::string_view source, v1::ArticleAnalysis* out) {
+  if (text.empty()) return absl::OkStatus();
+  if (text.size() > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError("field larger than 4 GiB");
+  }
+  absl::Status s = matcher_.Scan(text, &hits_);
+  if (!s.ok()) return s;
+  if (hits_.truncated) {
+    v1::Diagnostic* d = out->add_diagnostics();
+    d->set_code(v1::Diagnostic::CODE_MATCH_LIMIT);
+    d->set_field(std::string(name));
+    d->set_message(absl::StrCat("more than ", match::Matcher::kMaxHitsPerField,
+                                " matches; the rest of the field was not scanned"));
+  }
+
+  token_hits_.clear();
+  for (const match::Hit& h : hits_.tokens) token_hits_.push_back({h.begin, h.end, h.target});
+  figures_.clear();
+  AssembleFigures(text, token_hits_, model_->grammar, source, &figures_);
+
+  // All candidates, resolved leftmost-longest across kinds: "US$1.15 billion" beats the place
+  // "US", "ASE Technology Holding" beats "ASE". On an exact tie a figure wins, then an entity.
+  candidates_.clear();
+  for (uint32_t i = 0; i < figures_.size(); ++i) {
+    candidates_.push_back({figures_[i].begin, figures_[i].end, Candidate::kFigure, i});
+  }
+  for (const match::Hit& h : hits_.entities) {
+    candidates_.push_back({h.begin, h.end, Candidate::kEntity, h.target});
+  }
+  for (const match::Hit& h : hits_.regexes) {
+    candidates_.push_back({h.begin, h.end, Candidate::kPattern, h.target});
+  }
+  std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& x, const Candidate& y) {
+    if (x.begin != y.begin) return x.begin < y.begin;
+    if (x.end != y.end) return x.end > y.end;
+    if (x.kind != y.kind) return x.kind < y.kind;
+    return x.index < y.index;
+  });
+
+  const size_t first_mention = out->mentions_size();
+  uint32_t covered = 0;  // end of the last accepted mention
+  bool any = false;
+  for (const Candidate& c : candidates_) {
+    if (any && c.begin < covered) continue;
+    any = true;
+    covered = c.end;
+    v1::Mention* m = out->add_mentions();
+    m->set_text(std::string(text.substr(c.begin, c.end - c.begin)));
+    m->set_field(std::string(name));
+    m->set_begin(c.begin);
+    m->set_end(c.end);
+    m->set_sentence(SentenceOf(hits_.sentence_ends, c.begin));
+    switch (c.kind) {
+      case Candidate::kEntity: {
+        const EntityInfo& e = model_->entities[c.index];
+        m->set_type(e.type);
+        m->set_canonical(e.canonical);
+        m->set_rule_id(e.id);
+        for (const auto& [k, v] : e.attributes) (*m->mutable_attributes())[k] = v;
+        break;
+      }
+      case Candidate::kPattern: {
+        const PatternInfo& p = model_->patterns[c.index];
+        m->set_type(p.type);
+        m->set_canonical(p.canonical.empty() ? m->text() : p.canonical);
+        m->set_rule_id(p.id);
+        break;
+      }
+      case Candidate::kFigure: {
+        const FigureMention& f = figures_[c.index];
+        m->set_type(std::string(FigureTypeName(f.type)));
+        m->set_rule_id(FigureRuleId(f.type));
+        v1::Figure* fig = m->mutable_figure();
+        fig->set_value(f.value);
+        fig->set_unit(std::string(f.unit));
+        fig->set_value_max(f.value_max);
+        fig->set_is_range(f.is_range);
+        fig->set_qualifier(f.qualifier);
+        fig->set_currency_inferred(f.currency_inferred);
+        fig->set_currency_token(std::string(f.currency_token));
+        fig->set_scale(f.scale);
+        m->set_canonical(FigureCanonical(*fig));
+        break;
+      }
+    }
+  }
+  if (!hits_.triggers.empty()) AssembleEvents(name, text, first_mention, out->article().id(), out);
+  return absl::OkStatus();
+}
+
+namespace {
+
+bool SlotAccepts(const SlotInfo& slot, const v1::Mention& m) {
+  bool kind_ok = false;
+  for (const std::string& t : slot.types) kind_ok |= (t == m.type());
+  for (const std::string& id : slot.ids) kind_ok |= (id == m.rule_id());
+  if (!kind_ok) return false;
+  if (slot.units.empty()) return true;
+  if (!m.has_figure()) return false;
+  for (const std::string& u : slot.units) {
+    if (u == m.figure().unit()) return true;
+  }
+  return false;
+}
+
+uint32_t Distance(uint32_t begin, uint32_t end, uint32_t t_begin, uint32_t t_end) {
+  if (end <= t_begin) return t_begin - end;
+  if (begin >= t_end) return begin - t_end;
+  return 0;
+}
+
+}  // namespace
+
+void Extractor::AssembleEvents(std::string_view field, std::string_view text, size_t first_mention,
+                               std::string_view article_id, v1::ArticleAnalysis* out) {
+  const size_t mention_end = out->mentions_size();
+  const std::vector<uint32_t>& ends = hits_.sentence_ends;
+  // Slot -> mention index, reused per trigger.
+  std::vector<int> chosen;
+  for (const match::Hit& trig : hits_.triggers) {
+    const EventInfo& ev = model_->events[trig.target];
+    uint32_t lo, hi;
+    if (ev.same_sentence) {
+      uint32_t s = SentenceOf(ends, trig.begin);
+      lo = s == 0 ? 0 : ends[s - 1];
+      hi = s < ends.size() ? ends[s] : static_cast<uint32_t>(text.size());
+    } else {
+      lo = trig.begin > ev.window_bytes ? trig.begin - ev.window_bytes : 0;
+      hi = static_cast<uint32_t>(
+          std::min<size_t>(text.size(), static_cast<size_t>(trig.end) + ev.window_bytes));
+    }
+    chosen.assign(ev.slots.size(), -1);
+    bool complete = true;
+    for (size_t si = 0; si < ev.slots.size(); ++si) {
+      const SlotInfo& slot = ev.slots[si];
+      uint32_t best_distance = std::numeric_limits<uint32_t>::max();
+      for (size_t mi = first_mention; mi < mention_end; ++mi) {
+        const v1::Mention& m = out->mentions(static_cast<int>(mi));
+        if (m.begin() < lo || m.end() > hi) continue;
+        if (!SlotAccepts(slot, m)) continue;
+        if (std::find(chosen.begin(), chosen.end(), static_cast<int>(mi)) != chosen.end()) continue;
+        uint32_t d = Distance(m.begin(), m.end(), trig.begin, trig.end);
+        if (d < best_distance) {
+          best_distance = d;
+          chosen[si] = static_cast<int>(mi);
+        }
+      }
+      if (chosen[si] < 0 && slot.required) {
+        complete = false;
+        break;
+      }
+    }
+    if (!complete) continue;
+    if (!ev.require_any.empty() &&
+        std::none_of(ev.require_any.begin(), ev.require_any.end(),
+                     [&](size_t si) { return chosen[si] >= 0; })) {
+      continue;
+    }
+
+    // Deterministic id: article, event type and the spans that fill its slots.
+    core::Fnv64 h;
+    h.AddField(article_id).AddField(ev.type).AddField(field);
+    uint32_t begin = trig.begin, end = trig.end;
+    for (size_t si = 0; si < ev.slots.size(); ++si) {
+      h.AddField(ev.slots[si].name);
+      if (chosen[si] < 0) {
+        h.AddU64(~0ull);
+        continue;
+      }
+      const v1::Mention& m = out->mentions(chosen[si]);
+      h.AddU64(m.begin()).AddU64(m.end());
+      begin = std::min(begin, m.begin());
+      end = std::max(end, m.end());
+    }
+    std::string id = h.Hex();
+    bool duplicate = false;
+    for (const v1::Event& e : out->events()) duplicate |= (e.id() == id);
+    if (duplicate) continue;  // a second trigger word of the same event in the same window
+
+    // The id hashes the filled spans but not the trigger, so two triggers of one event collapse.
+    v1::Event* e = out->add_events();
+    e->set_id(std::move(id));
+    e->set_type(ev.type);
+    e->set_rule_id(ev.id);
+    e->set_topic(ev.topic);
+    e->set_trigger(std::string(text.substr(trig.begin, trig.end - trig.begin)));
+    e->set_field(std::string(field));
+    e->set_begin(begin);
+    e->set_end(end);
+    e->set_article_id(std::string(article_id));
+    e->set_rules_version(model_->version);
+    if (!ev.trigger_attribute.empty()) {
+      (*e->mutable_attributes())[ev.trigger_attribute] = absl::AsciiStrToLower(e->trigger());
+    }
+    for (size_t si = 0; si < ev.slots.size(); ++si) {
+      if (chosen[si] < 0) continue;
+      const v1::Mention& m = out->mentions(chosen[si]);
+      *e->add_mentions() = m;
+      (*e->mutable_attributes())[ev.slots[si].name] = m.canonical();
+      if (e->primary_entity().empty() && !m.has_figure() && m.type() != "DATE") {
+        e->set_primary_entity(m.rule_id());
+      }
+    }
+  }
+}
+
+}  // namespace wirescan::extract

@@ -1,0 +1,241 @@
+#include "engine/match/rule_set.h"
+
+#include <hs.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/core/utf8.h"
+
+namespace wirescan::match {
+namespace {
+
+// A literal as a Hyperscan expression: letters and digits as they are, every other byte as
+// \xHH, so no byte can be taken for a metacharacter.
+std::string EscapeLiteral(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    if (core::IsAsciiAlnum(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppendFormat(&out, "\\x%02x", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<PatternSpec> specs) {
+  if (specs.empty()) return absl::InvalidArgumentError("the rule set has no patterns");
+  std::vector<std::string> expressions;
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  expressions.reserve(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const PatternSpec& s = specs[i];
+    if (s.literal && s.expression.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(s.origin, ": empty literal"));
+    }
+    expressions.push_back(s.literal ? EscapeLiteral(s.expression) : s.expression);
+    unsigned f = 0;
+    if (s.caseless) f |= HS_FLAG_CASELESS;
+    if (!s.literal) {
+      // Regexes need their start (SOM); literals do not (start = end - length), which keeps the
+      // bulk of the database on Hyperscan's fastest path.
+      f |= HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8;
+      if (s.ucp) f |= HS_FLAG_UCP;
+    }
+    flags.push_back(f);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  for (const auto& e : expressions) exprs.push_back(e.c_str());
+
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                                   static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
+                                   &db, &err);
+  if (rc != HS_SUCCESS) {
+    std::string where = "rule set";
+    if (err != nullptr && err->expression >= 0 &&
+        static_cast<size_t>(err->expression) < specs.size()) {
+      where = specs[err->expression].origin;
+    }
+    std::string message = err != nullptr ? err->message : "unknown error";
+    hs_free_compile_error(err);
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", message));
+  }
+  auto rules = std::shared_ptr<RuleSet>(new RuleSet());
+  rules->db_ = db;
+  rules->infos_.reserve(specs.size());
+  for (auto& s : specs) {
+    s.info.length = s.literal ? static_cast<uint32_t>(s.expression.size()) : 0;
+    rules->infos_.push_back(s.info);
+  }
+  return std::shared_ptr<const RuleSet>(std::move(rules));
+}
+
+RuleSet::~RuleSet() { hs_free_database(db_); }
+
+size_t RuleSet::database_bytes() const {
+  size_t size = 0;
+  hs_database_size(db_, &size);
+  return size;
+}
+
+void Hits::Clear() {
+  entities.clear();
+  tokens.clear();
+  triggers.clear();
+  regexes.clear();
+  sentence_ends.clear();
+  truncated = false;
+}
+
+namespace {
+
+struct ScanContext {
+  const RuleSet* rules;
+  std::string_view text;
+  Hits* hits;
+  size_t count = 0;
+};
+
+bool WordCharBefore(std::string_view text, size_t pos, bool letters_only) {
+  size_t len = 0;
+  char32_t cp = core::DecodeBefore(text, pos, &len);
+  if (len == 0) return false;
+  if (letters_only && cp < 0x80 && core::IsAsciiDigit(static_cast<unsigned char>(cp))) {
+    return false;
+  }
+  return core::IsWordChar(cp);
+}
+
+bool WordCharAfter(std::string_view text, size_t pos) {
+  if (pos >= text.size()) return false;
+  size_t len = 0;
+  return core::IsWordChar(core::DecodeAt(text, pos, &len));
+}
+
+// True if the word ending with the '.' at text[dot] is an abbreviation: a single capital
+// ("U.S.", "C.C. Wei") or a common title/company/month abbreviation ("Co.", "Inc.", "Jan.").
+bool IsAbbreviation(std::string_view text, size_t dot) {
+  size_t start = dot;
+  while (start > 0 && core::IsAsciiAlpha(static_cast<unsigned char>(text[start - 1]))) --start;
+  std::string_view word = text.substr(start, dot - start);
+  if (word.size() == 1 && word[0] >= 'A' && word[0] <= 'Z') return true;
+  static constexpr std::string_view kAbbreviations[] = {
+      "Co", "Corp", "Inc", "Ltd", "Bhd", "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "No", "vs",
+      "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+      "Gov", "Sen", "Rep", "Jr", "Sr", "approx", "est", "Dept", "Gen", "Lt", "Col", "Nos"};
+  for (std::string_view a : kAbbreviations) {
+    if (word == a) return true;
+  }
+  return false;
+}
+
+// A '.', '!' or '?' ends a sentence only when followed by white space, a closing quote or
+// bracket, or the end of the text ("1.15" and "U.S.-made" do not), and a '.' not after an
+// abbreviation.
+bool EndsSentence(std::string_view text, size_t end) {
+  if (end < text.size()) {
+    unsigned char next = static_cast<unsigned char>(text[end]);
+    bool space_or_close = next == ' ' || next == '\n' || next == '\r' || next == '\t' ||
+                          next == '"' || next == '\'' || next == ')' ||
+                          next == 0xE2 /* lead byte of ” ’ */;
+    if (!space_or_close) return false;
+  }
+  return !(text[end - 1] == '.' && IsAbbreviation(text, end - 1));
+}
+
+int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int,
+            void* ctx_ptr) {
+  auto* ctx = static_cast<ScanContext*>(ctx_ptr);
+  const PatternInfo& info = ctx->rules->info(id);
+  uint32_t end = static_cast<uint32_t>(to);
+  uint32_t begin = info.length != 0 ? end - info.length : static_cast<uint32_t>(from);
+  if (info.boundary != kNoBoundary) {
+    if ((info.boundary & kWordBefore) && WordCharBefore(ctx->text, begin, false)) return 0;
+    if ((info.boundary & kLetterBefore) && WordCharBefore(ctx->text, begin, true)) return 0;
+    if ((info.boundary & kWordAfter) && WordCharAfter(ctx->text, end)) return 0;
+  }
+  if (++ctx->count > Matcher::kMaxHitsPerField) {
+    ctx->hits->truncated = true;
+    return 1;  // stop scanning
+  }
+  Hits& h = *ctx->hits;
+  switch (info.kind) {
+    case PatternKind::kEntityAlias: h.entities.push_back({begin, end, info.target}); break;
+    case PatternKind::kFigureToken: h.tokens.push_back({begin, end, info.target}); break;
+    case PatternKind::kTrigger: h.triggers.push_back({begin, end, info.target}); break;
+    case PatternKind::kRegex:
+      // SOM_LEFTMOST reports every end of a match that can grow; keep the longest per start
+      // (reports arrive in order of end, so a later one with the same start supersedes).
+      if (!h.regexes.empty() && h.regexes.back().begin == begin &&
+          h.regexes.back().target == info.target) {
+        h.regexes.back().end = end;
+      } else {
+        h.regexes.push_back({begin, end, info.target});
+      }
+      break;
+    case PatternKind::kSentenceEnd:
+      if (info.length == 1 && !EndsSentence(ctx->text, end)) break;
+      h.sentence_ends.push_back(end);
+      break;
+  }
+  return 0;
+}
+
+void SortHits(std::vector<Hit>* hits) {
+  // Hyperscan reports in order of end; consumers want order of begin, longest first.
+  std::sort(hits->begin(), hits->end(), [](const Hit& a, const Hit& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    return a.target < b.target;
+  });
+}
+
+}  // namespace
+
+Matcher::Matcher(std::shared_ptr<const RuleSet> rules) { (void)Bind(std::move(rules)); }
+
+Matcher::~Matcher() { hs_free_scratch(scratch_); }
+
+absl::Status Matcher::Bind(std::shared_ptr<const RuleSet> rules) {
+  if (hs_alloc_scratch(rules->database(), &scratch_) != HS_SUCCESS) {
+    return absl::ResourceExhaustedError("cannot allocate Hyperscan scratch space");
+  }
+  rules_ = std::move(rules);
+  return absl::OkStatus();
+}
+
+absl::Status Matcher::Scan(std::string_view text, Hits* out) {
+  out->Clear();
+  if (text.empty()) return absl::OkStatus();
+  ScanContext ctx{rules_.get(), text, out};
+  hs_error_t rc = hs_scan(rules_->database(), text.data(), static_cast<unsigned>(text.size()), 0,
+                          scratch_, OnMatch, &ctx);
+  if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
+    return absl::InternalError(absl::StrCat("hs_scan failed: ", rc));
+  }
+  SortHits(&out->entities);
+  SortHits(&out->tokens);
+  SortHits(&out->triggers);
+  SortHits(&out->regexes);
+  // A regex that can end at several places reports once per end; keep the longest per start.
+  out->regexes.erase(std::unique(out->regexes.begin(), out->regexes.end(),
+                                 [](const Hit& a, const Hit& b) {
+                                   return a.begin == b.begin && a.target == b.target;
+                                 }),
+                     out->regexes.end());
+  std::sort(out->sentence_ends.begin(), out->sentence_ends.end());
+  out->sentence_ends.erase(std::unique(out->sentence_ends.begin(), out->sentence_ends.end()),
+                           out->sentence_ends.end());
+  return absl::OkStatus();
+}
+
+}  // namespace wirescan::match

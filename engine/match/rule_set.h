@@ -1,0 +1,120 @@
+#pragma once
+// RuleSet: the immutable compiled Hyperscan database of a rule pack, with what each pattern
+// id means. Matcher: per-thread scanning state (Hyperscan scratch) that turns one field of text
+// into hits, grouped by kind and filtered by word boundaries.
+//
+// The model is hsbench's engine/context split: one shared, read-only RuleSet; one Matcher per
+// thread. A new RuleSet (hot reload) is published as std::shared_ptr<const RuleSet> and a
+// Matcher is re-bound to it between batches.
+//
+// Thread safety: RuleSet is immutable after Compile() and safe to share. Matcher is
+// thread-compatible: confined to the thread that scans with it.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace wirescan::match {
+
+enum class PatternKind : uint8_t {
+  kEntityAlias,  // target: entity index
+  kFigureToken,  // target: FigureGrammar token index
+  kTrigger,      // target: event rule index
+  kRegex,        // target: pattern rule index
+  kSentenceEnd,  // target: unused
+};
+
+// Word-boundary requirements checked on each hit (outside the automaton: wrapping thousands of
+// literals in \b costs seconds of compile time and megabytes of database).
+enum Boundary : uint8_t {
+  kNoBoundary = 0,
+  kWordBefore = 1,    // no word character (letter or digit) immediately before
+  kLetterBefore = 2,  // no letter immediately before (a digit is fine: "1.15B", "5nm")
+  kWordAfter = 4,     // no word character immediately after
+};
+
+struct PatternInfo {
+  PatternKind kind = PatternKind::kEntityAlias;
+  uint8_t boundary = kNoBoundary;
+  uint32_t target = 0;
+  uint32_t length = 0;  // Literals: byte length (start = end - length). Regexes: 0 (SOM used).
+};
+
+// One pattern to compile.
+struct PatternSpec {
+  std::string expression;  // A literal's bytes, or a Hyperscan regex.
+  bool literal = true;
+  bool caseless = false;   // ASCII case only.
+  bool ucp = false;        // Regexes: Unicode classes.
+  PatternInfo info;
+  std::string origin;      // "rules/orgs.yaml:12: rule org.jcet" for compile errors.
+};
+
+class RuleSet {
+ public:
+  // Compiles all patterns into one block-mode database. A pattern Hyperscan rejects is reported
+  // as "<origin>: <Hyperscan message>".
+  static absl::StatusOr<std::shared_ptr<const RuleSet>> Compile(std::vector<PatternSpec> specs);
+  ~RuleSet();
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+
+  const hs_database* database() const { return db_; }
+  const PatternInfo& info(uint32_t id) const { return infos_[id]; }
+  size_t pattern_count() const { return infos_.size(); }
+  size_t database_bytes() const;
+
+ private:
+  RuleSet() = default;
+  hs_database* db_ = nullptr;
+  std::vector<PatternInfo> infos_;
+};
+
+struct Hit {
+  uint32_t begin;
+  uint32_t end;
+  uint32_t target;
+};
+
+// The hits of one field, each vector sorted by begin (ties: longer first), boundaries checked.
+struct Hits {
+  std::vector<Hit> entities;
+  std::vector<Hit> tokens;
+  std::vector<Hit> triggers;
+  std::vector<Hit> regexes;
+  std::vector<uint32_t> sentence_ends;  // Offsets just past each sentence terminator, sorted.
+  bool truncated = false;               // The hit limit was reached; later hits dropped.
+  void Clear();
+};
+
+class Matcher {
+ public:
+  // Hits beyond this many per field are dropped (and reported): bounds memory on hostile input.
+  static constexpr size_t kMaxHitsPerField = 200000;
+
+  // REQUIRES: `rules` outlives the Matcher or the next Bind().
+  explicit Matcher(std::shared_ptr<const RuleSet> rules);
+  ~Matcher();
+  Matcher(const Matcher&) = delete;
+  Matcher& operator=(const Matcher&) = delete;
+
+  // Switches to another rule set (hot reload), growing the scratch space if needed.
+  absl::Status Bind(std::shared_ptr<const RuleSet> rules);
+  const RuleSet& rules() const { return *rules_; }
+
+  // Scans one field. `out` is cleared first. Any bytes are safe (invalid UTF-8 included).
+  absl::Status Scan(std::string_view text, Hits* out);
+
+ private:
+  std::shared_ptr<const RuleSet> rules_;
+  hs_scratch* scratch_ = nullptr;
+};
+
+}  // namespace wirescan::match

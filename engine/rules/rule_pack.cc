@@ -1,0 +1,502 @@
+#include "engine/rules/rule_pack.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/core/hash.h"
+#include "engine/core/status_macros.h"
+#include "engine/core/strings.h"
+#include "engine/core/utf8.h"
+#include "engine/extract/extractor.h"
+
+namespace wirescan::rules {
+namespace {
+
+using v1::rules::EntityRule;
+using v1::rules::EventRule;
+using v1::rules::Example;
+using v1::rules::PatternRule;
+using v1::rules::RuleFile;
+
+const absl::flat_hash_set<std::string>& EntityTypes() {
+  static const auto* types =
+      new absl::flat_hash_set<std::string>{"ORG", "PLACE", "TECH", "PERSON", "PRODUCT"};
+  return *types;
+}
+const absl::flat_hash_set<std::string>& MentionTypes() {
+  static const auto* types = new absl::flat_hash_set<std::string>{
+      "ORG", "PLACE", "TECH", "PERSON", "PRODUCT", "MONEY", "PERCENT", "QUANTITY", "DATE"};
+  return *types;
+}
+
+bool ValidId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!(core::IsAsciiDigit(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An alias written in capitals and digits only ("ASE", "SK", "U.S.") is an acronym: in CASE_AUTO
+// it matches only as written, so "ASE" is not found in "base".
+bool LooksLikeAcronym(std::string_view alias) {
+  bool letters = false;
+  for (char c : alias) {
+    if (c >= 'a' && c <= 'z') return false;
+    letters |= (c >= 'A' && c <= 'Z');
+  }
+  return letters;
+}
+
+bool HasAsciiLetter(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return core::IsAsciiAlpha(c); });
+}
+
+// Word-boundary checks for a Latin-script literal: on the sides where it begins or ends with a
+// word character. CJK ends need none (no spaces between words).
+uint8_t LatinBoundaries(std::string_view text, bool digits_before_ok) {
+  uint8_t b = match::kNoBoundary;
+  size_t len = 0;
+  if (core::IsWordChar(core::DecodeAt(text, 0, &len))) {
+    b |= digits_before_ok ? match::kLetterBefore : match::kWordBefore;
+  }
+  if (core::IsWordChar(core::DecodeBefore(text, text.size(), &len))) b |= match::kWordAfter;
+  return b;
+}
+
+bool HasEdgeSpace(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  return !s.empty() && (space(s.front()) || space(s.back()));
+}
+
+class Compiler {
+ public:
+  explicit Compiler(RulePack* pack) : pack_(pack) {}
+
+  absl::Status Run();
+
+ private:
+  std::string Where(const google::protobuf::Message& msg, std::string_view id) const {
+    std::string loc = pack_->sources.Locate(msg);
+    return id.empty() ? loc : absl::StrCat(loc, ": rule ", core::Sv(id));
+  }
+  absl::Status Fail(const google::protobuf::Message& msg, std::string_view id,
+                    std::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat(Where(msg, id), ": ", core::Sv(what)));
+  }
+  absl::Status ClaimId(const google::protobuf::Message& msg, const std::string& id);
+  absl::Status AddEntity(const EntityRule& rule);
+  absl::Status AddPattern(const PatternRule& rule);
+  absl::Status AddEvent(const EventRule& rule);
+  absl::Status CheckExample(const Example& ex);
+  void AddSentenceEnds();
+
+  RulePack* pack_;
+  extract::Model model_;
+  std::vector<match::PatternSpec> specs_;
+  absl::flat_hash_map<std::string, std::string> ids_;  // id -> location
+  // Lower-cased alias -> (entity id, case-sensitive?, exact text)
+  struct AliasOwner {
+    std::string entity;
+    bool sensitive;
+    std::string text;
+  };
+  absl::flat_hash_map<std::string, std::vector<AliasOwner>> aliases_;
+  absl::flat_hash_set<std::string> event_types_;
+};
+
+absl::Status Compiler::ClaimId(const google::protobuf::Message& msg, const std::string& id) {
+  if (!ValidId(id)) {
+    return Fail(msg, id.empty() ? "" : id,
+                id.empty() ? "missing 'id'"
+                           : "id must be 1-128 characters of [a-z0-9_.-]");
+  }
+  auto [it, inserted] = ids_.emplace(id, pack_->sources.Locate(msg));
+  if (!inserted) return Fail(msg, id, absl::StrCat("duplicate id (first defined at ", it->second, ")"));
+  return absl::OkStatus();
+}
+
+absl::Status Compiler::AddEntity(const EntityRule& rule) {
+  WS_RETURN_IF_ERROR(ClaimId(rule, rule.id()));
+  if (!EntityTypes().contains(rule.type())) {
+    return Fail(rule, rule.id(), absl::StrCat("type '", rule.type(),
+                                              "' is not one of ORG, PLACE, TECH, PERSON, PRODUCT"));
+  }
+  if (rule.canonical().empty()) return Fail(rule, rule.id(), "missing 'canonical'");
+  if (rule.aliases().empty()) return Fail(rule, rule.id(), "needs at least one alias");
+  const uint32_t index = static_cast<uint32_t>(model_.entities.size());
+  extract::EntityInfo info{rule.id(), rule.type(), rule.canonical(), {}};
+  for (const auto& [k, v] : rule.attributes()) info.attributes.emplace_back(k, v);
+  std::sort(info.attributes.begin(), info.attributes.end());
+  model_.entities.push_back(std::move(info));
+  if (rule.type() == "ORG") ++pack_->stats.organisations;
+
+  const bool boundaries = !rule.has_word_boundary() || rule.word_boundary();
+  for (const std::string& alias : rule.aliases()) {
+    if (alias.empty() || HasEdgeSpace(alias)) {
+      return Fail(rule, rule.id(), absl::StrCat("alias '", alias,
+                                                "' is empty or has leading/trailing spaces"));
+    }
+    if (!core::IsValidUtf8(alias)) return Fail(rule, rule.id(), "alias is not valid UTF-8");
+    bool sensitive = rule.case_() == v1::rules::CASE_SENSITIVE ||
+                     (rule.case_() == v1::rules::CASE_AUTO && LooksLikeAcronym(alias));
+    if (!HasAsciiLetter(alias)) sensitive = true;  // nothing to fold
+    // Two aliases collide when one can match the other's text.
+    std::string key = absl::AsciiStrToLower(alias);
+    auto& owners = aliases_[key];
+    for (const AliasOwner& o : owners) {
+      bool clash = (!o.sensitive || !sensitive) ? true : o.text == alias;
+      if (clash) {
+        return Fail(rule, rule.id(), absl::StrCat("alias '", alias, "' is also an alias of ",
+                                                  o.entity == rule.id() ? "this rule" : o.entity));
+      }
+    }
+    owners.push_back({rule.id(), sensitive, alias});
+    match::PatternSpec spec;
+    spec.expression = alias;
+    spec.literal = true;
+    spec.caseless = !sensitive;
+    spec.info = {match::PatternKind::kEntityAlias,
+                 boundaries ? LatinBoundaries(alias, false) : uint8_t{match::kNoBoundary}, index, 0};
+    spec.origin = Where(rule, rule.id());
+    specs_.push_back(std::move(spec));
+    ++pack_->stats.aliases;
+  }
+  ++pack_->stats.entities;
+  return absl::OkStatus();
+}
+
+absl::Status Compiler::AddPattern(const PatternRule& rule) {
+  WS_RETURN_IF_ERROR(ClaimId(rule, rule.id()));
+  if (!MentionTypes().contains(rule.type())) {
+    return Fail(rule, rule.id(), absl::StrCat("type '", rule.type(), "' is not a mention type"));
+  }
+  if (rule.regex().empty()) return Fail(rule, rule.id(), "missing 'regex'");
+  match::PatternSpec spec;
+  spec.expression = rule.regex();
+  spec.literal = false;
+  spec.caseless = rule.caseless();
+  spec.ucp = rule.ucp();
+  spec.info = {match::PatternKind::kRegex, match::kNoBoundary,
+               static_cast<uint32_t>(model_.patterns.size()), 0};
+  spec.origin = Where(rule, rule.id());
+  specs_.push_back(std::move(spec));
+  model_.patterns.push_back({rule.id(), rule.type(), rule.canonical()});
+  ++pack_->stats.patterns;
+  return absl::OkStatus();
+}
+
+absl::Status Compiler::AddEvent(const EventRule& rule) {
+  WS_RETURN_IF_ERROR(ClaimId(rule, rule.id()));
+  if (rule.type().empty()) return Fail(rule, rule.id(), "missing 'type'");
+  if (rule.triggers().empty()) return Fail(rule, rule.id(), "needs at least one trigger");
+  if (rule.slots().empty()) return Fail(rule, rule.id(), "needs at least one slot");
+  extract::EventInfo info;
+  info.id = rule.id();
+  info.type = rule.type();
+  info.topic = rule.topic();
+  if (rule.window().kind_case() == v1::rules::Window::kBytes) {
+    if (rule.window().bytes() == 0 || rule.window().bytes() > 100000) {
+      return Fail(rule.window(), rule.id(), "window bytes must be between 1 and 100000");
+    }
+    info.same_sentence = false;
+    info.window_bytes = rule.window().bytes();
+  } else if (rule.window().kind_case() == v1::rules::Window::kSentence &&
+             !rule.window().sentence()) {
+    return Fail(rule.window(), rule.id(), "window: set 'sentence: true' or 'bytes: N'");
+  }
+  absl::flat_hash_set<std::string> slot_names;
+  for (const auto& slot : rule.slots()) {
+    if (slot.name().empty()) return Fail(slot, rule.id(), "slot without 'name'");
+    if (!slot_names.insert(slot.name()).second) {
+      return Fail(slot, rule.id(), absl::StrCat("duplicate slot '", slot.name(), "'"));
+    }
+    if (slot.types().empty() && slot.ids().empty()) {
+      return Fail(slot, rule.id(), absl::StrCat("slot '", slot.name(), "' needs 'types' or 'ids'"));
+    }
+    for (const std::string& t : slot.types()) {
+      if (!MentionTypes().contains(t)) {
+        return Fail(slot, rule.id(), absl::StrCat("slot '", slot.name(), "': unknown type '", t, "'"));
+      }
+    }
+    extract::SlotInfo s{slot.name(),
+                        {slot.types().begin(), slot.types().end()},
+                        {slot.ids().begin(), slot.ids().end()},
+                        {slot.units().begin(), slot.units().end()},
+                        slot.required()};
+    info.slots.push_back(std::move(s));
+  }
+  for (const std::string& name : rule.require_any()) {
+    auto it = std::find_if(info.slots.begin(), info.slots.end(),
+                           [&](const extract::SlotInfo& s) { return s.name == name; });
+    if (it == info.slots.end()) {
+      return Fail(rule, rule.id(), absl::StrCat("require_any names unknown slot '", name, "'"));
+    }
+    info.require_any.push_back(static_cast<size_t>(it - info.slots.begin()));
+  }
+  if (!rule.trigger_attribute().empty()) {
+    if (slot_names.contains(rule.trigger_attribute())) {
+      return Fail(rule, rule.id(), absl::StrCat("trigger_attribute '", rule.trigger_attribute(),
+                                                "' is also a slot name"));
+    }
+    info.trigger_attribute = rule.trigger_attribute();
+  }
+  const uint32_t index = static_cast<uint32_t>(model_.events.size());
+  for (const std::string& trigger : rule.triggers()) {
+    if (trigger.empty() || HasEdgeSpace(trigger)) {
+      return Fail(rule, rule.id(), absl::StrCat("trigger '", trigger,
+                                                "' is empty or has leading/trailing spaces"));
+    }
+    match::PatternSpec spec;
+    spec.expression = trigger;
+    spec.caseless = !rule.trigger_case_sensitive() && HasAsciiLetter(trigger);
+    spec.info = {match::PatternKind::kTrigger, LatinBoundaries(trigger, false), index, 0};
+    spec.origin = Where(rule, rule.id());
+    specs_.push_back(std::move(spec));
+  }
+  event_types_.insert(rule.type());
+  model_.events.push_back(std::move(info));
+  ++pack_->stats.events;
+  return absl::OkStatus();
+}
+
+absl::Status Compiler::CheckExample(const Example& ex) {
+  WS_RETURN_IF_ERROR(ClaimId(ex, ex.id()));
+  if (ex.text().empty() && ex.title().empty()) return Fail(ex, ex.id(), "missing 'text'");
+  for (const auto& m : ex.mentions()) {
+    if (m.text().empty()) return Fail(m, ex.id(), "expected mention without 'text'");
+    if (!m.type().empty() && !MentionTypes().contains(m.type())) {
+      return Fail(m, ex.id(), absl::StrCat("unknown mention type '", m.type(), "'"));
+    }
+  }
+  for (const auto& e : ex.events()) {
+    if (!event_types_.contains(e.type())) {
+      return Fail(e, ex.id(), absl::StrCat("no event rule has type '", e.type(), "'"));
+    }
+  }
+  ++pack_->stats.examples;
+  return absl::OkStatus();
+}
+
+void Compiler::AddSentenceEnds() {
+  // '.', '!' and '?' are checked by the matcher (followed by a space or the end, not after an
+  // abbreviation); the others always end a sentence.
+  for (std::string_view end : {".", "!", "?", "\n", "。", "！", "？"}) {
+    match::PatternSpec spec;
+    spec.expression = std::string(end);
+    spec.info = {match::PatternKind::kSentenceEnd, match::kNoBoundary, 0, 0};
+    spec.origin = "sentence segmentation";
+    specs_.push_back(std::move(spec));
+  }
+}
+
+absl::Status Compiler::Run() {
+  for (const auto& file : pack_->files) {
+    for (const auto& rule : file->entities()) WS_RETURN_IF_ERROR(AddEntity(rule));
+  }
+  for (const auto& file : pack_->files) {
+    for (const auto& rule : file->patterns()) WS_RETURN_IF_ERROR(AddPattern(rule));
+  }
+  for (const auto& file : pack_->files) {
+    for (const auto& rule : file->events()) WS_RETURN_IF_ERROR(AddEvent(rule));
+  }
+  // Slot ids must name rules of the pack.
+  for (const auto& file : pack_->files) {
+    for (const auto& rule : file->events()) {
+      for (const auto& slot : rule.slots()) {
+        for (const std::string& id : slot.ids()) {
+          if (!ids_.contains(id)) {
+            return Fail(slot, rule.id(), absl::StrCat("slot '", slot.name(),
+                                                      "' names unknown rule '", id, "'"));
+          }
+        }
+      }
+    }
+  }
+  for (const auto& file : pack_->files) {
+    for (const auto& ex : file->examples()) WS_RETURN_IF_ERROR(CheckExample(ex));
+  }
+
+  std::vector<const v1::rules::FigureVocabulary*> vocabularies;
+  for (const auto& file : pack_->files) {
+    if (file->has_figures()) vocabularies.push_back(&file->figures());
+  }
+  const SourceMap& sources = pack_->sources;
+  WS_ASSIGN_OR_RETURN(model_.grammar,
+                      extract::FigureGrammar::Build(
+                          vocabularies, [&sources](const google::protobuf::Message& m) {
+                            return sources.Locate(m);
+                          }));
+  const auto& tokens = model_.grammar.tokens();
+  for (uint32_t i = 0; i < tokens.size(); ++i) {
+    match::PatternSpec spec;
+    spec.expression = tokens[i].text;
+    spec.caseless = !tokens[i].case_sensitive && HasAsciiLetter(tokens[i].text);
+    spec.info = {match::PatternKind::kFigureToken, LatinBoundaries(tokens[i].text, true), i, 0};
+    spec.origin = absl::StrCat("figure vocabulary '", tokens[i].text, "'");
+    specs_.push_back(std::move(spec));
+  }
+  pack_->stats.figure_tokens = tokens.size();
+  AddSentenceEnds();
+
+  WS_ASSIGN_OR_RETURN(pack_->rules, match::RuleSet::Compile(std::move(specs_)));
+  pack_->stats.database_bytes = pack_->rules->database_bytes();
+  model_.version = pack_->version;
+  pack_->model = std::make_shared<const extract::Model>(std::move(model_));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<RuleText> texts) {
+  std::sort(texts.begin(), texts.end(),
+            [](const RuleText& a, const RuleText& b) { return a.name < b.name; });
+  auto pack = std::make_shared<RulePack>();
+  core::Fnv64 version;
+  for (const RuleText& t : texts) {
+    version.AddField(t.name).AddField(t.text);
+    auto file = std::make_unique<RuleFile>();
+    if (!core::IsValidUtf8(t.text)) {
+      return absl::InvalidArgumentError(absl::StrCat(t.name, ":1: not valid UTF-8"));
+    }
+    WS_RETURN_IF_ERROR(ParseYamlToProto(t.text, t.name, file.get(), &pack->sources));
+    pack->files.push_back(std::move(file));
+  }
+  if (pack->files.empty()) return absl::InvalidArgumentError("no rule files");
+  pack->version = version.Hex();
+  pack->stats.files = pack->files.size();
+  Compiler compiler(pack.get());
+  WS_RETURN_IF_ERROR(compiler.Run());
+  return std::shared_ptr<const RulePack>(std::move(pack));
+}
+
+absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(dir, ": not a directory"));
+  }
+  std::vector<RuleText> texts;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    std::string ext = entry.path().extension().string();
+    if (ext != ".yaml" && ext != ".yml") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat(entry.path().string(), ": cannot read"));
+    std::stringstream buf;
+    buf << in.rdbuf();
+    texts.push_back({(fs::path(dir) / entry.path().filename()).lexically_normal().string(),
+                     buf.str()});
+  }
+  if (ec) return absl::NotFoundError(absl::StrCat(dir, ": ", ec.message()));
+  if (texts.empty()) return absl::NotFoundError(absl::StrCat(dir, ": no *.yaml rule files"));
+  return CompileRulePack(std::move(texts));
+}
+
+namespace {
+
+bool SameValue(double want, double got) {
+  return std::fabs(want - got) <= 1e-9 * std::max(1.0, std::fabs(want));
+}
+
+}  // namespace
+
+std::vector<std::string> RunExamples(const RulePack& pack) {
+  std::vector<std::string> failures;
+  extract::Extractor extractor(pack.rules, pack.model);
+  v1::ArticleAnalysis analysis;
+  for (const auto& file : pack.files) {
+    for (const Example& ex : file->examples()) {
+      core::ArticleView view;
+      view.id = ex.id();
+      view.title = ex.title();
+      view.body = ex.text();
+      view.source = ex.source();
+      std::string where = absl::StrCat(pack.sources.Locate(ex), ": example ", ex.id(), ": ");
+      absl::Status s = extractor.Analyze(view, {}, &analysis);
+      if (!s.ok()) {
+        failures.push_back(absl::StrCat(where, s.message()));
+        continue;
+      }
+      auto describe = [](const v1::Mention& m) {
+        return absl::StrCat(m.type(), " '", m.text(), "' -> ", m.canonical());
+      };
+      for (const auto& want : ex.mentions()) {
+        bool found = false;
+        std::string near;
+        for (const auto& m : analysis.mentions()) {
+          if (m.text() != want.text()) continue;
+          near = describe(m);
+          if (!want.type().empty() && want.type() != m.type()) continue;
+          if (!want.canonical().empty() && want.canonical() != m.canonical()) continue;
+          if (!want.rule_id().empty() && want.rule_id() != m.rule_id()) continue;
+          if (want.has_value() && !SameValue(want.value(), m.figure().value())) continue;
+          if (want.has_value_max() && !SameValue(want.value_max(), m.figure().value_max())) continue;
+          if (!want.unit().empty() && want.unit() != m.figure().unit()) continue;
+          if (want.qualifier() != v1::QUALIFIER_EXACT && want.qualifier() != m.figure().qualifier()) {
+            continue;
+          }
+          found = true;
+          break;
+        }
+        if (!found) {
+          failures.push_back(absl::StrCat(pack.sources.Locate(want), ": example ", ex.id(),
+                                          ": expected mention '", want.text(), "' not found",
+                                          near.empty() ? "" : absl::StrCat(" (found: ", near, ")")));
+        }
+      }
+      for (const std::string& text : ex.absent()) {
+        for (const auto& m : analysis.mentions()) {
+          if (m.text() == text) {
+            failures.push_back(absl::StrCat(where, "'", text, "' must not be a mention, found ",
+                                            describe(m)));
+          }
+        }
+      }
+      for (const auto& want : ex.events()) {
+        bool found = false;
+        for (const auto& e : analysis.events()) {
+          if (e.type() != want.type()) continue;
+          bool all = true;
+          for (const auto& [k, v] : want.attributes()) {
+            auto it = e.attributes().find(k);
+            all &= (it != e.attributes().end() && it->second == v);
+          }
+          if (all) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) {
+          std::vector<std::string> got;
+          for (const auto& e : analysis.events()) {
+            std::vector<std::string> attrs;
+            for (const auto& [k, v] : e.attributes()) attrs.push_back(absl::StrCat(k, "=", v));
+            std::sort(attrs.begin(), attrs.end());
+            got.push_back(absl::StrCat(e.type(), "{", absl::StrJoin(attrs, ", "), "}"));
+          }
+          failures.push_back(absl::StrCat(pack.sources.Locate(want), ": example ", ex.id(),
+                                          ": expected event '", want.type(), "' not produced (got: ",
+                                          got.empty() ? "none" : absl::StrJoin(got, "; "), ")"));
+        }
+      }
+      if (ex.has_event_count() && static_cast<uint32_t>(analysis.events_size()) != ex.event_count()) {
+        failures.push_back(absl::StrCat(where, "expected ", ex.event_count(), " event(s), got ",
+                                        analysis.events_size()));
+      }
+    }
+  }
+  return failures;
+}
+
+}  // namespace wirescan::rules

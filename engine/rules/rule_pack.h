@@ -1,0 +1,62 @@
+#pragma once
+// RulePack: a directory of rule files (YAML), parsed, validated and compiled as a whole into the
+// two immutable halves the data plane uses: the match::RuleSet (Hyperscan database) and the
+// extract::Model (entity/pattern/event tables and figure grammar). A pack with any error is
+// rejected whole; errors read "file:line: rule <id>: <what>".
+//
+// The pack's version is a content hash of its files (names and bytes): the same files give the
+// same version on every machine, and every output message carries it.
+//
+// Thread safety: a RulePack is immutable after loading; share it as shared_ptr<const RulePack>.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/extract/model.h"
+#include "engine/match/rule_set.h"
+#include "engine/rules/yaml_proto.h"
+#include "wirescan/v1/rules.pb.h"
+
+namespace wirescan::rules {
+
+// One rule file's name (as shown in errors) and contents.
+struct RuleText {
+  std::string name;
+  std::string text;
+};
+
+struct RulePackStats {
+  size_t files = 0;
+  size_t entities = 0;
+  size_t aliases = 0;
+  size_t patterns = 0;
+  size_t figure_tokens = 0;
+  size_t events = 0;
+  size_t examples = 0;
+  size_t database_bytes = 0;
+  size_t organisations = 0;
+};
+
+struct RulePack {
+  std::string version;  // 16 hex digits
+  std::shared_ptr<const match::RuleSet> rules;
+  std::shared_ptr<const extract::Model> model;
+  RulePackStats stats;
+  // The parsed files, kept for the examples and their locations.
+  std::vector<std::unique_ptr<v1::rules::RuleFile>> files;
+  SourceMap sources;
+};
+
+// Reads every *.yaml / *.yml file directly in `dir` (sorted by name; subdirectories ignored).
+absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& dir);
+
+// Compiles a pack from texts (tests, and LoadRulePack after reading the files).
+absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<RuleText> texts);
+
+// Runs the pack's examples; returns one "file:line: example <id>: <what>" per failure.
+std::vector<std::string> RunExamples(const RulePack& pack);
+
+}  // namespace wirescan::rules

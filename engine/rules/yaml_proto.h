@@ -1,0 +1,53 @@
+#pragma once
+// Exact YAML -> Protobuf mapping, driven by the message descriptor: the schemas in proto/ are
+// the single definition of the rule language (and, later, the daemon config).
+//
+// Every mapping key must name a field of the target message; an unknown key, a duplicate key,
+// a value of the wrong kind, two members of one oneof, or an unknown enum name is an error
+// "<file>:<line>: <what>". Enums are written by their short lower-case name (`sensitive` for
+// CASE_SENSITIVE) or their full name. The line of every message filled is recorded in a
+// SourceMap, so later validation can point at the rule that is wrong.
+//
+// Thread safety: functions are thread-safe; a SourceMap is thread-compatible.
+
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+
+namespace YAML {
+class Node;
+}
+
+namespace wirescan::rules {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based
+};
+
+// Where each message of a parsed rule file came from. Keys point into the parsed messages:
+// valid while those messages are alive and not moved.
+class SourceMap {
+ public:
+  void Record(const google::protobuf::Message* msg, SourceLocation loc) {
+    locations_[msg] = std::move(loc);
+  }
+  // "file:line" of `msg`, or "<unknown>" if it was not recorded.
+  std::string Locate(const google::protobuf::Message& msg) const;
+
+ private:
+  absl::flat_hash_map<const google::protobuf::Message*, SourceLocation> locations_;
+};
+
+// Fills `msg` (cleared first) from a YAML document. `file` names the source in error messages.
+absl::Status YamlToProto(const YAML::Node& node, std::string_view file,
+                         google::protobuf::Message* msg, SourceMap* sources);
+
+// Parses YAML text (one document) into `msg`. Syntax errors carry file:line too.
+absl::Status ParseYamlToProto(std::string_view text, std::string_view file,
+                              google::protobuf::Message* msg, SourceMap* sources);
+
+}  // namespace wirescan::rules
