@@ -270,6 +270,10 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
         if (m.begin() < lo || m.end() > hi) continue;
         if (!SlotAccepts(slot, m)) continue;
         if (std::find(chosen.begin(), chosen.end(), static_cast<int>(mi)) != chosen.end()) continue;
+        if (slot.prefer_subject && m.end() <= trig.begin) {
+          chosen[si] = static_cast<int>(mi);  // mentions are in text order: the first wins
+          break;
+        }
         uint32_t d = Distance(m.begin(), m.end(), trig.begin, trig.end);
         if (d < best_distance) {
           best_distance = d;

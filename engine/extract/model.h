@@ -33,6 +33,7 @@ struct SlotInfo {
   std::vector<std::string> ids;
   std::vector<std::string> units;
   bool required = false;
+  bool prefer_subject = false;  // first fitting mention before the trigger, else nearest after
 };
 
 struct EventInfo {

@@ -233,7 +233,8 @@ absl::Status Compiler::AddEvent(const EventRule& rule) {
                         {slot.types().begin(), slot.types().end()},
                         {slot.ids().begin(), slot.ids().end()},
                         {slot.units().begin(), slot.units().end()},
-                        slot.required()};
+                        slot.required(),
+                        slot.prefer() == v1::rules::PREFER_SUBJECT};
     info.slots.push_back(std::move(s));
   }
   for (const std::string& name : rule.require_any()) {
