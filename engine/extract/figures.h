@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -110,13 +111,17 @@ class FigureGrammar {
     wirescan::v1::Qualifier qualifier;
     bool before;
   };
+  class Assembler;  // The per-call state of AssembleFigures (figures.cc).
   friend void AssembleFigures(std::string_view, std::span<const TokenHit>, const FigureGrammar&,
                               std::string_view, std::vector<FigureMention>*);
 
+  absl::Status AddToken(FigureToken token, const google::protobuf::Message& where,
+                        Locator locate);
+
   std::vector<FigureToken> tokens_;
   std::vector<Ambiguous> ambiguous_;
-  std::vector<QualifierWord> qualifiers_;
-  std::vector<std::string> range_connectors_;
+  std::vector<QualifierWord> qualifiers_;       // Longest first (longest match wins).
+  std::vector<std::string> range_connectors_;   // Longest first.
 };
 
 // Assembles the figures of one field. `source` is the article's source (for ambiguous

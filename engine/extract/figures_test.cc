@@ -1,0 +1,735 @@
+#include "engine/extract/figures.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
+
+namespace wirescan::extract {
+namespace {
+
+using ::google::protobuf::FieldDescriptor;
+using ::google::protobuf::Message;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using wirescan::v1::rules::FigureVocabulary;
+using wirescan::v1::rules::RuleFile;
+
+// --- A minimal YAML -> proto reader, so the tests run on the shipped rules/figures.yaml. It
+// follows the rule language's spelling (field names, enums by lower-case short name) but is not
+// the production loader (engine/rules/), which extract/ must not depend on.
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void ReadScalar(const YAML::Node& node, Message* msg, const FieldDescriptor* f) {
+  const auto* r = msg->GetReflection();
+  bool rep = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      auto v = node.as<std::string>();
+      rep ? r->AddString(msg, f, v) : r->SetString(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE: {
+      auto v = node.as<double>();
+      rep ? r->AddDouble(msg, f, v) : r->SetDouble(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      auto v = node.as<bool>();
+      rep ? r->AddBool(msg, f, v) : r->SetBool(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      auto v = node.as<uint32_t>();
+      rep ? r->AddUInt32(msg, f, v) : r->SetUInt32(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      std::string want = Upper(node.as<std::string>());
+      const auto* e = f->enum_type();
+      const google::protobuf::EnumValueDescriptor* found = nullptr;
+      for (int i = 0; i < e->value_count(); ++i) {
+        const std::string& name = e->value(i)->name();
+        if (name == want || (name.size() > want.size() &&
+                             name.compare(name.size() - want.size() - 1, std::string::npos,
+                                          "_" + want) == 0)) {
+          found = e->value(i);
+        }
+      }
+      if (found == nullptr) {
+        ADD_FAILURE() << "unknown enum value " << want << " for " << f->full_name();
+        return;
+      }
+      rep ? r->AddEnum(msg, f, found) : r->SetEnum(msg, f, found);
+      break;
+    }
+    default:
+      ADD_FAILURE() << "unsupported field type " << f->full_name();
+  }
+}
+
+void ReadMessage(const YAML::Node& node, Message* msg, std::map<const Message*, int>* lines) {
+  (*lines)[msg] = node.Mark().line + 1;
+  ASSERT_TRUE(node.IsMap()) << msg->GetTypeName();
+  const auto* d = msg->GetDescriptor();
+  const auto* r = msg->GetReflection();
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    const FieldDescriptor* f = d->FindFieldByName(key);
+    ASSERT_NE(f, nullptr) << "unknown key " << key << " at line " << kv.first.Mark().line + 1;
+    const YAML::Node& v = kv.second;
+    if (f->is_map()) {
+      for (const auto& entry : v) {
+        Message* e = r->AddMessage(msg, f);
+        const auto* ed = e->GetDescriptor();
+        e->GetReflection()->SetString(e, ed->FindFieldByName("key"), entry.first.as<std::string>());
+        e->GetReflection()->SetString(e, ed->FindFieldByName("value"),
+                                      entry.second.as<std::string>());
+      }
+    } else if (f->is_repeated()) {
+      for (const auto& item : v) {
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          ReadMessage(item, r->AddMessage(msg, f), lines);
+        } else {
+          ReadScalar(item, msg, f);
+        }
+      }
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      ReadMessage(v, r->MutableMessage(msg, f), lines);
+    } else {
+      ReadScalar(v, msg, f);
+    }
+  }
+}
+
+struct Shipped {
+  RuleFile file;
+  std::map<const Message*, int> lines;
+  std::optional<FigureGrammar> grammar;
+  std::string error;
+};
+
+const Shipped& ShippedRules() {
+  static const Shipped* shipped = [] {
+    auto* s = new Shipped;
+    std::string path = std::string(WIRESCAN_DEFAULT_RULES_DIR) + "/figures.yaml";
+    ReadMessage(YAML::LoadFile(path), &s->file, &s->lines);
+    const FigureVocabulary* v = &s->file.figures();
+    auto g = FigureGrammar::Build(std::span<const FigureVocabulary* const>(&v, 1),
+                                  [&](const Message& m) {
+                                    auto it = s->lines.find(&m);
+                                    return "figures.yaml:" +
+                                           std::to_string(it == s->lines.end() ? 0 : it->second);
+                                  });
+    if (g.ok()) {
+      s->grammar.emplace(std::move(*g));
+    } else {
+      s->error = std::string(g.status().message());
+    }
+    return s;
+  }();
+  return *shipped;
+}
+
+const FigureGrammar& Grammar() {
+  const Shipped& s = ShippedRules();
+  if (!s.grammar) {
+    ADD_FAILURE() << s.error;
+    std::abort();
+  }
+  return *s.grammar;
+}
+
+// --- A fake of the matcher: every literal, caseless for ASCII unless case-sensitive, with the
+// matcher's word-boundary check for Latin literals; sorted by begin, longer first.
+bool AsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool AsciiAlnum(unsigned char c) { return AsciiLetter(c) || (c >= '0' && c <= '9'); }
+
+std::vector<TokenHit> Match(const FigureGrammar& g, std::string_view text) {
+  std::vector<TokenHit> hits;
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  std::string ltext = lower(text);
+  for (uint32_t i = 0; i < g.tokens().size(); ++i) {
+    const FigureToken& t = g.tokens()[i];
+    std::string needle = t.case_sensitive ? t.text : lower(t.text);
+    const std::string& hay = t.case_sensitive ? std::string(text) : ltext;
+    for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) {
+      size_t end = pos + needle.size();
+      if (AsciiLetter(t.text.front()) && pos > 0 && AsciiLetter(text[pos - 1])) continue;
+      if (AsciiAlnum(t.text.back()) && end < text.size() && AsciiAlnum(text[end])) continue;
+      hits.push_back(TokenHit{static_cast<uint32_t>(pos), static_cast<uint32_t>(end), i});
+    }
+  }
+  std::sort(hits.begin(), hits.end(), [](const TokenHit& a, const TokenHit& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  return hits;
+}
+
+std::vector<FigureMention> Figures(std::string_view text, std::string_view source = "") {
+  std::vector<FigureMention> out;
+  AssembleFigures(text, Match(Grammar(), text), Grammar(), source, &out);
+  return out;
+}
+
+// The one figure of `text`; fails the test if there is not exactly one.
+FigureMention One(std::string_view text, std::string_view source = "") {
+  auto all = Figures(text, source);
+  EXPECT_EQ(all.size(), 1u) << text;
+  if (all.empty()) return FigureMention{};
+  return all[0];
+}
+
+std::string_view Span(std::string_view text, const FigureMention& m) {
+  return text.substr(m.begin, m.end - m.begin);
+}
+
+TEST(FigureGrammarTest, ShippedVocabularyBuilds) {
+  const Shipped& s = ShippedRules();
+  ASSERT_TRUE(s.grammar.has_value()) << s.error;
+  EXPECT_GT(s.grammar->tokens().size(), 150u);
+}
+
+// --- Money
+
+TEST(FiguresTest, DollarSignIsInferredUsd) {
+  auto m = One("$1.15B");
+  EXPECT_EQ(m.type, FigureType::kMoney);
+  EXPECT_EQ(m.value, 1150000000.0);
+  EXPECT_EQ(m.value_max, 1150000000.0);
+  EXPECT_EQ(m.scale, 1e9);
+  EXPECT_EQ(m.unit, "USD");
+  EXPECT_TRUE(m.currency_inferred);
+  EXPECT_EQ(m.currency_token, "$");
+  EXPECT_EQ(m.begin, 0u);
+  EXPECT_EQ(m.end, 6u);
+  EXPECT_FALSE(m.is_range);
+}
+
+TEST(FiguresTest, UsDollarPrefixIsExplicit) {
+  std::string text = "revenue of US$1.15 billion in";
+  auto m = One(text);
+  EXPECT_EQ(m.value, 1150000000.0);
+  EXPECT_EQ(m.unit, "USD");
+  EXPECT_FALSE(m.currency_inferred);
+  EXPECT_EQ(m.currency_token, "");
+  EXPECT_EQ(Span(text, m), "US$1.15 billion");
+}
+
+TEST(FiguresTest, EnglishScaleAndCurrencySuffix) {
+  auto m = One("invest 7.8 billion yuan");
+  EXPECT_EQ(m.value, 7800000000.0);
+  EXPECT_EQ(m.unit, "CNY");
+  EXPECT_FALSE(m.currency_inferred);
+
+  m = One("net 48.2 mln dlrs vs");
+  EXPECT_EQ(m.value, 48200000.0);
+  EXPECT_EQ(m.scale, 1e6);
+  EXPECT_EQ(m.unit, "USD");
+
+  m = One("1,234.5 million euros");
+  EXPECT_EQ(m.value, 1234500000.0);
+  EXPECT_EQ(m.unit, "EUR");
+}
+
+TEST(FiguresTest, ChineseScaleAndCurrency) {
+  std::string text = "投資596億美元";
+  auto m = One(text);
+  EXPECT_EQ(m.value, 59600000000.0);
+  EXPECT_EQ(m.scale, 1e8);
+  EXPECT_EQ(m.unit, "USD");
+  EXPECT_FALSE(m.currency_inferred);
+  EXPECT_EQ(Span(text, m), "596億美元");
+}
+
+TEST(FiguresTest, ExactDecimalScaling) {
+  EXPECT_EQ(One("17.1 billion yuan").value, 17100000000.0);
+  EXPECT_EQ(One("$0.1 billion").value, 100000000.0);
+  EXPECT_EQ(One("0.3 percent").value, 0.3);
+  EXPECT_EQ(One("1.15 trillion yen").value, 1150000000000.0);
+}
+
+TEST(FiguresTest, AmbiguousYuanDefaultsToCny) {
+  auto m = One("78億元");
+  EXPECT_EQ(m.value, 7800000000.0);
+  EXPECT_EQ(m.unit, "CNY");
+  EXPECT_TRUE(m.currency_inferred);
+  EXPECT_EQ(m.currency_token, "元");
+}
+
+TEST(FiguresTest, AmbiguousYuanBySourceDomainSuffix) {
+  auto m = One("78億元", "money.udn.com");
+  EXPECT_EQ(m.unit, "TWD");
+  EXPECT_TRUE(m.currency_inferred);
+  EXPECT_EQ(One("78億元", "udn.com").unit, "TWD");
+  EXPECT_EQ(One("78億元", "www.cna.com.tw").unit, "TWD");
+  // A suffix only counts at a label boundary.
+  EXPECT_EQ(One("78億元", "notudn.com").unit, "CNY");
+  EXPECT_EQ(One("78億元", "sina.com.cn").unit, "CNY");
+}
+
+TEST(FiguresTest, ExplicitCurrencyWinsOverAmbiguousToken) {
+  auto m = One("新台幣100億元");
+  EXPECT_EQ(m.value, 10000000000.0);
+  EXPECT_EQ(m.unit, "TWD");
+  EXPECT_FALSE(m.currency_inferred);
+  m = One("人民幣78億元", "udn.com");
+  EXPECT_EQ(m.unit, "CNY");
+  EXPECT_FALSE(m.currency_inferred);
+  m = One("100億元人民幣", "udn.com");
+  EXPECT_EQ(m.unit, "CNY");
+  EXPECT_FALSE(m.currency_inferred);
+  m = One("78億人民幣");
+  EXPECT_EQ(m.value, 7800000000.0);
+  EXPECT_EQ(m.unit, "CNY");
+  m = One("NT$100億");
+  EXPECT_EQ(m.value, 10000000000.0);
+  EXPECT_EQ(m.unit, "TWD");
+  EXPECT_FALSE(m.currency_inferred);
+}
+
+TEST(FiguresTest, CurrencyCodeAfterNumber) {
+  auto m = One("1.5 billion USD");
+  EXPECT_EQ(m.value, 1500000000.0);
+  EXPECT_EQ(m.unit, "USD");
+  m = One("RMB 10 billion");
+  EXPECT_EQ(m.value, 10000000000.0);
+  EXPECT_EQ(m.unit, "CNY");
+  // A symbol does not follow numbers: a year before it is not money.
+  EXPECT_TRUE(Figures("in 2023 US$ prices").empty());
+}
+
+TEST(FiguresTest, ChineseNumerals) {
+  auto m = One("十二億美元");
+  EXPECT_EQ(m.value, 1200000000.0);
+  EXPECT_EQ(m.unit, "USD");
+  m = One("三千五百萬元");
+  EXPECT_EQ(m.value, 35000000.0);
+  EXPECT_EQ(m.unit, "CNY");
+  EXPECT_EQ(One("一萬二千元").value, 12000.0);
+  EXPECT_EQ(One("二十五元").value, 25.0);
+  EXPECT_EQ(One("兩千美元").value, 2000.0);
+  EXPECT_EQ(One("一千零五元").value, 1005.0);
+  EXPECT_EQ(One("兩萬五千元").value, 25000.0);
+  EXPECT_EQ(One("三億五千萬美元").value, 350000000.0);
+  EXPECT_EQ(One("三兆元").value, 3e12);
+}
+
+TEST(FiguresTest, UnknownDollarIsNotUsd) {
+  // "Z$" is no rule's prefix: the "$" after a letter is left alone.
+  EXPECT_TRUE(Figures("Z$5 billion").empty());
+  auto m = One("S$5 billion");
+  EXPECT_EQ(m.unit, "SGD");
+}
+
+TEST(FiguresTest, ScaleWithoutCurrencyOrUnitIsNoFigure) {
+  EXPECT_TRUE(Figures("48.2 mln").empty());
+  EXPECT_TRUE(Figures("100億").empty());
+  EXPECT_TRUE(Figures("sold 48.2 mln in the quarter").empty());
+}
+
+TEST(FiguresTest, BareNumberIsNoFigure) {
+  EXPECT_TRUE(Figures("In 2023 it had 1,234 staff and 三千 members").empty());
+}
+
+// --- Percent and points
+
+TEST(FiguresTest, Percent) {
+  auto m = One("rose 25 percent");
+  EXPECT_EQ(m.type, FigureType::kPercent);
+  EXPECT_EQ(m.value, 25.0);
+  EXPECT_EQ(m.unit, "%");
+  EXPECT_EQ(m.scale, 1.0);
+  EXPECT_EQ(One("82%").value, 82.0);
+  EXPECT_EQ(One("5.5%").value, 5.5);
+  std::string text = "shares were up 4.5 pct at";
+  m = One(text);
+  EXPECT_EQ(m.value, 4.5);
+  EXPECT_EQ(Span(text, m), "4.5 pct");
+  m = One("１２．５％");
+  EXPECT_EQ(m.value, 12.5);
+  EXPECT_EQ(m.unit, "%");
+}
+
+TEST(FiguresTest, PercentPrefix) {
+  auto m = One("百分之二十五");
+  EXPECT_EQ(m.type, FigureType::kPercent);
+  EXPECT_EQ(m.value, 25.0);
+  EXPECT_EQ(m.unit, "%");
+  EXPECT_EQ(One("百分之12.5").value, 12.5);
+}
+
+TEST(FiguresTest, PercentagePoints) {
+  std::string text = "增加2個百分點";
+  auto m = One(text);
+  EXPECT_EQ(m.type, FigureType::kPercent);
+  EXPECT_EQ(m.value, 2.0);
+  EXPECT_EQ(m.unit, "pp");
+  EXPECT_EQ(Span(text, m), "2個百分點");
+  m = One("up 3 percentage points");
+  EXPECT_EQ(m.value, 3.0);
+  EXPECT_EQ(m.unit, "pp");
+  EXPECT_EQ(One("二百分點").unit, "pp");
+}
+
+TEST(FiguresTest, WordFigures) {
+  auto m = One("營收成長三成");
+  EXPECT_EQ(m.type, FigureType::kPercent);
+  EXPECT_EQ(m.value, 30.0);
+  EXPECT_EQ(m.unit, "%");
+  m = One("profit more than doubled");
+  EXPECT_EQ(m.value, 100.0);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(One("約三成").qualifier, wirescan::v1::QUALIFIER_APPROXIMATE);
+}
+
+// --- Quantities
+
+TEST(FiguresTest, Units) {
+  auto m = One("30,000 units a month");
+  EXPECT_EQ(m.type, FigureType::kQuantity);
+  EXPECT_EQ(m.value, 30000.0);
+  EXPECT_EQ(m.unit, "units/month");
+  m = One("月產能12萬片/月");
+  EXPECT_EQ(m.value, 120000.0);
+  EXPECT_EQ(m.scale, 1e4);
+  EXPECT_EQ(m.unit, "wafers/month");
+  EXPECT_EQ(One("3千片/月").value, 3000.0);
+  m = One("5nm");
+  EXPECT_EQ(m.value, 5.0);
+  EXPECT_EQ(m.unit, "nm");
+  EXPECT_EQ(One("a 3 nm process").unit, "nm");
+  m = One("exports of 5.93 mln bags");
+  EXPECT_EQ(m.value, 5930000.0);
+  EXPECT_EQ(m.unit, "bags");
+  m = One("bought 1.5 mln shares");
+  EXPECT_EQ(m.value, 1500000.0);
+  EXPECT_EQ(m.unit, "shares");
+  EXPECT_EQ(One("a 5千瓦 unit").unit, "kW");
+}
+
+// --- Ranges
+
+TEST(FiguresTest, Ranges) {
+  std::string text = "growth of 10%–15% next year";
+  auto m = One(text);
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 10.0);
+  EXPECT_EQ(m.value_max, 15.0);
+  EXPECT_EQ(Span(text, m), "10%–15%");
+
+  m = One("10-15%");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 10.0);
+  EXPECT_EQ(m.value_max, 15.0);
+  EXPECT_EQ(m.begin, 0u);
+
+  m = One("10% to 15%");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value_max, 15.0);
+
+  text = "投資10至15億元";
+  m = One(text);
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 1e9);
+  EXPECT_EQ(m.value_max, 1.5e9);
+  EXPECT_EQ(m.unit, "CNY");
+  EXPECT_TRUE(m.currency_inferred);
+  EXPECT_EQ(Span(text, m), "10至15億元");
+
+  m = One("10到15億美元");
+  EXPECT_EQ(m.value, 1e9);
+  EXPECT_EQ(m.value_max, 1.5e9);
+
+  m = One("$10-15 billion");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 1e10);
+  EXPECT_EQ(m.value_max, 1.5e10);
+  EXPECT_EQ(m.unit, "USD");
+  EXPECT_EQ(m.begin, 0u);
+
+  m = One("10 to 15 billion yuan");
+  EXPECT_EQ(m.value, 1e10);
+  EXPECT_EQ(m.value_max, 1.5e10);
+  EXPECT_EQ(m.unit, "CNY");
+
+  m = One("百分之十至十五");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value_max, 15.0);
+}
+
+TEST(FiguresTest, NotRanges) {
+  // Different units: two figures.
+  auto all = Figures("rose 10% to 15 billion yuan");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_FALSE(all[0].is_range);
+  EXPECT_EQ(all[0].unit, "%");
+  EXPECT_EQ(all[1].value, 1.5e10);
+  EXPECT_FALSE(all[1].is_range);
+  // Descending ends are not a range (a year and a percentage).
+  auto m = One("2023-15%");
+  EXPECT_FALSE(m.is_range);
+  EXPECT_EQ(m.value, 15.0);
+  EXPECT_EQ(m.value_max, 15.0);
+}
+
+// --- Qualifiers
+
+TEST(FiguresTest, Qualifiers) {
+  std::string text = "at least 17.1 billion yuan";
+  auto m = One(text);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(m.value, 17100000000.0);
+  EXPECT_EQ(Span(text, m), text);
+
+  EXPECT_EQ(One("about 25%").qualifier, wirescan::v1::QUALIFIER_APPROXIMATE);
+  text = "spent over $2 billion";
+  m = One(text);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(Span(text, m), "over $2 billion");
+
+  text = "約78億元";
+  m = One(text);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_APPROXIMATE);
+  EXPECT_EQ(Span(text, m), text);
+
+  text = "78億元左右";
+  m = One(text);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_APPROXIMATE);
+  EXPECT_EQ(Span(text, m), text);
+
+  EXPECT_EQ(One("逾100億元").qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(One("100萬元以上").qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(One("nearly 5%").qualifier, wirescan::v1::QUALIFIER_LESS_THAN);
+  EXPECT_EQ(One("up to $5 billion").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  // "moreover 5%": a qualifier is a whole word.
+  EXPECT_EQ(One("moreover 5%").qualifier, wirescan::v1::QUALIFIER_EXACT);
+}
+
+TEST(FiguresTest, MoreThanMarkAfterNumber) {
+  auto m = One("十多億元");
+  EXPECT_EQ(m.value, 1e9);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  m = One("100餘億元");
+  EXPECT_EQ(m.value, 1e10);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+}
+
+// --- Overlaps and sequences
+
+TEST(FiguresTest, SeveralFiguresInOrder) {
+  std::string text = "TSMC will invest US$100 billion, up 25%, adding 30,000 wafers per month.";
+  auto all = Figures(text);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(Span(text, all[0]), "US$100 billion");
+  EXPECT_EQ(Span(text, all[1]), "25%");
+  EXPECT_EQ(Span(text, all[2]), "30,000 wafers per month");
+  EXPECT_EQ(all[2].unit, "wafers/month");
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_LE(all[i - 1].end, all[i].begin);
+}
+
+TEST(FiguresTest, LongestLiteralWins) {
+  auto m = One("3 percentage points");
+  EXPECT_EQ(m.unit, "pp");
+  m = One("100億美元");  // 美元, never 美 + 元
+  EXPECT_EQ(m.unit, "USD");
+  EXPECT_FALSE(m.currency_inferred);
+}
+
+TEST(FiguresTest, ThousandsSeparatorsNeedThreeDigits) {
+  EXPECT_EQ(One("1,234,567 dollars").value, 1234567.0);
+  // "2023,12%": the comma is not a separator, and the tail after it is unreadable.
+  auto all = Figures("12,34%");
+  EXPECT_TRUE(all.empty());
+}
+
+// --- Robustness
+
+TEST(FiguresTest, HitsAtTextEdgesAndNoNumber) {
+  EXPECT_TRUE(Figures("%").empty());
+  EXPECT_TRUE(Figures("$").empty());
+  EXPECT_TRUE(Figures("billion").empty());
+  EXPECT_TRUE(Figures("元").empty());
+  EXPECT_TRUE(Figures("百分之").empty());
+  EXPECT_TRUE(Figures("US$ ").empty());
+  EXPECT_EQ(One("5%").begin, 0u);
+  EXPECT_EQ(One("x 5%").end, 4u);
+}
+
+TEST(FiguresTest, InvalidUtf8IsSafe) {
+  // Truncated sequences around hits, at offset 0 and at the end.
+  std::string text = "\xE5\x84\x84" "5\xE5\x84" "%\xFF" "12\xE5" "億元" "\xE5";
+  auto all = Figures(text);
+  for (const auto& m : all) EXPECT_LE(m.end, text.size());
+  std::string cut = "億";
+  cut.pop_back();
+  EXPECT_TRUE(Figures(cut + "元").empty());
+  EXPECT_TRUE(Figures("\x80\x80%").empty());
+}
+
+TEST(FiguresTest, OutOfRangeHitsAreIgnored) {
+  const FigureGrammar& g = Grammar();
+  std::string text = "5%";
+  std::vector<TokenHit> hits = {{1, 9, 0}, {3, 2, 0}, {0, 1, 999999}};
+  std::vector<FigureMention> out;
+  AssembleFigures(text, hits, g, "", &out);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(FiguresTest, RandomBytesWithRandomHitsNeverCrash) {
+  const FigureGrammar& g = Grammar();
+  std::mt19937 rng(20240611);
+  const std::string pieces[] = {"1",  "2", "0",    ".",  ",",  " ",  "億", "萬", "元", "十",
+                                "三", "多", "%",   "$",  "至", "-",  "to", "B",  "mln", "\xE5",
+                                "\x84", "\xFF", "百分之", "個", "百分點", "about", "左右", "１", "．"};
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string text;
+    int n = static_cast<int>(rng() % 24);
+    for (int i = 0; i < n; ++i) text += pieces[rng() % std::size(pieces)];
+    std::vector<TokenHit> hits;
+    if (iter % 2 == 0) {
+      hits = Match(g, text);  // Plausible hits.
+    } else if (!text.empty()) {  // Arbitrary spans with arbitrary tokens.
+      int k = static_cast<int>(rng() % 6);
+      for (int i = 0; i < k; ++i) {
+        uint32_t b = rng() % text.size();
+        uint32_t e = b + 1 + rng() % (text.size() - b);
+        hits.push_back(TokenHit{b, e, static_cast<uint32_t>(rng() % g.tokens().size())});
+      }
+      std::sort(hits.begin(), hits.end(), [](const TokenHit& a, const TokenHit& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+      });
+    }
+    std::vector<FigureMention> out;
+    AssembleFigures(text, hits, g, "udn.com", &out);
+    for (size_t i = 0; i < out.size(); ++i) {
+      ASSERT_LE(out[i].begin, out[i].end);
+      ASSERT_LE(out[i].end, text.size());
+      ASSERT_LE(out[i].value, out[i].value_max);
+      if (i > 0) {
+        ASSERT_LE(out[i - 1].end, out[i].begin);
+      }
+    }
+  }
+}
+
+// --- Build failures
+
+absl::StatusOr<FigureGrammar> BuildFrom(const std::string& text_proto) {
+  FigureVocabulary v;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text_proto, &v)) << text_proto;
+  const FigureVocabulary* p = &v;
+  return FigureGrammar::Build(std::span<const FigureVocabulary* const>(&p, 1),
+                              [](const Message&) { return std::string("test.yaml:1"); });
+}
+
+void ExpectError(const std::string& text_proto, const std::string& what) {
+  auto g = BuildFrom(text_proto);
+  ASSERT_FALSE(g.ok()) << text_proto;
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(g.status().message()), StartsWith("test.yaml:1: "));
+  EXPECT_THAT(std::string(g.status().message()), HasSubstr(what));
+}
+
+TEST(FigureGrammarBuildTest, RejectsBadCurrencyCode) {
+  ExpectError(R"pb(currencies { code: "usd" suffixes: "dollars" })pb", "\"usd\" is not three");
+  ExpectError(R"pb(currencies { code: "USDX" suffixes: "dollars" })pb", "ISO 4217");
+  ExpectError(R"pb(ambiguous_currencies { token: "$" prefix: true })pb", "default_code");
+  ExpectError(R"pb(ambiguous_currencies { default_code: "USD" })pb", "needs a token");
+  ExpectError(R"pb(ambiguous_currencies {
+                     token: "元" default_code: "CNY" by_source { key: "udn.com" value: "twd" }
+                   })pb",
+              "\"twd\"");
+}
+
+TEST(FigureGrammarBuildTest, RejectsScaleNotPowerOfTen) {
+  ExpectError(R"pb(scales { value: 1500 words: "x" })pb", "1500 is not a power of ten");
+  ExpectError(R"pb(scales { value: 100 words: "hundred" })pb", "not a power of ten");
+  ExpectError(R"pb(scales { value: 1e18 words: "quintillion" })pb", "not a power of ten");
+  ExpectError(R"pb(scales { value: -1000 words: "x" })pb", "not a power of ten");
+  ExpectError(R"pb(scales { value: 1000 })pb", "no words");
+}
+
+TEST(FigureGrammarBuildTest, RejectsEmptyWords) {
+  ExpectError(R"pb(percent_suffixes: "")pb", "empty word");
+  ExpectError(R"pb(currencies { code: "USD" suffixes: "" })pb", "empty word");
+  ExpectError(R"pb(units { unit: "nm" words: "" })pb", "empty word");
+  ExpectError(R"pb(units { words: "nm" })pb", "unit name");
+  ExpectError(R"pb(qualifiers { qualifier: QUALIFIER_APPROXIMATE words: "" })pb", "empty word");
+  ExpectError(R"pb(qualifiers { words: "about" })pb", "need a qualifier");
+  ExpectError(R"pb(range_connectors: "")pb", "empty range connector");
+}
+
+TEST(FigureGrammarBuildTest, RejectsLiteralWithTwoMeanings) {
+  ExpectError(R"pb(currencies { code: "USD" suffixes: "dollars" }
+                   currencies { code: "TWD" suffixes: "Dollars" })pb",
+              "\"Dollars\" has two meanings");
+  ExpectError(R"pb(scales { value: 1e9 words: "b" }
+                   scales { value: 1e6 words: "B" case_sensitive: true })pb",
+              "two meanings");
+  ExpectError(R"pb(currencies { code: "USD" prefixes: "$" }
+                   ambiguous_currencies { token: "$" prefix: true default_code: "USD" })pb",
+              "two meanings");
+  ExpectError(R"pb(qualifiers { qualifier: QUALIFIER_APPROXIMATE words: "about" }
+                   qualifiers { qualifier: QUALIFIER_AT_MOST words: "About" })pb",
+              "two meanings");
+}
+
+TEST(FigureGrammarBuildTest, AcceptsRepeatsAndCaseSensitiveVariants) {
+  // The same meaning twice (two files) is not an error; case-sensitive "M" and "m" are distinct.
+  auto g = BuildFrom(R"pb(percent_suffixes: "%" percent_suffixes: "%"
+                          scales { value: 1e6 words: "m" case_sensitive: true }
+                          scales { value: 1e3 words: "M" case_sensitive: true })pb");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->tokens().size(), 3u);
+}
+
+TEST(FigureGrammarBuildTest, RejectsBadWordFigures) {
+  ExpectError(R"pb(word_figures { text: "三成" type: "PERCENT" value: 30 })pb", "needs a unit");
+  ExpectError(R"pb(word_figures { text: "三成" type: "RATIO" value: 30 unit: "%" })pb",
+              "not MONEY, PERCENT or QUANTITY");
+  ExpectError(R"pb(word_figures { text: "" type: "PERCENT" value: 30 unit: "%" })pb",
+              "empty word");
+  ExpectError(R"pb(word_figures { text: "x" type: "MONEY" value: 30 unit: "dollars" })pb",
+              "not a currency code");
+}
+
+TEST(FigureGrammarTest, ResolveAmbiguousLongestSourceWins) {
+  auto g = BuildFrom(R"pb(ambiguous_currencies {
+                            token: "元"
+                            default_code: "CNY"
+                            by_source { key: "tw" value: "TWD" }
+                            by_source { key: "hk.example.tw" value: "HKD" }
+                          })pb");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->ResolveAmbiguous(0, "a.example.tw"), "TWD");
+  EXPECT_EQ(g->ResolveAmbiguous(0, "news.hk.example.tw"), "HKD");
+  EXPECT_EQ(g->ResolveAmbiguous(0, "example.com"), "CNY");
+  EXPECT_EQ(g->ResolveAmbiguous(0, ""), "CNY");
+  EXPECT_EQ(g->ResolveAmbiguous(5, "x"), "");
+}
+
+TEST(FigureTypeNameTest, Names) {
+  EXPECT_EQ(FigureTypeName(FigureType::kMoney), "MONEY");
+  EXPECT_EQ(FigureTypeName(FigureType::kPercent), "PERCENT");
+  EXPECT_EQ(FigureTypeName(FigureType::kQuantity), "QUANTITY");
+}
+
+}  // namespace
+}  // namespace wirescan::extract
