@@ -97,7 +97,8 @@ bool UsableAfterNumber(const FigureToken& t) {
 }
 
 bool IsIsoCode(std::string_view s) {
-  return s.size() == 3 && std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return s.size() == 3 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 bool HasAt(std::string_view t, size_t pos, std::string_view lit) {
@@ -358,7 +359,9 @@ double ToDouble(uint64_t mantissa, int exp10) {
 
 absl::Status FigureGrammar::AddToken(FigureToken token, const google::protobuf::Message& where,
                                      Locator locate) {
-  if (token.text.empty()) return absl::InvalidArgumentError(absl::StrCat(locate(where), ": empty word"));
+  if (token.text.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(locate(where), ": empty word"));
+  }
   auto same_meaning = [](const FigureToken& a, const FigureToken& b) {
     return a.kind == b.kind && a.unit == b.unit && a.scale_exp10 == b.scale_exp10 &&
            a.value == b.value && a.type == b.type && a.ambiguous == b.ambiguous;
@@ -417,8 +420,9 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
     for (const auto& a : v->ambiguous_currencies()) {
       if (a.token().empty()) return error(a, "ambiguous currency needs a token");
       if (!IsIsoCode(a.default_code())) {
-        return error(a, absl::StrCat("ambiguous currency \"", a.token(), "\" needs default_code: \"",
-                                     a.default_code(), "\" is not three capital letters (ISO 4217)"));
+        return error(a, absl::StrCat("ambiguous currency \"", a.token(),
+                                     "\" needs default_code: \"", a.default_code(),
+                                     "\" is not three capital letters (ISO 4217)"));
       }
       // Deterministic order whatever the map's iteration order; longest key wins later anyway.
       std::vector<std::pair<std::string, std::string>> by_source(a.by_source().begin(),
@@ -481,19 +485,23 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
       }
     }
     for (const std::string& w : v->percent_suffixes()) {
-      WS_RETURN_IF_ERROR(g.AddToken(make(Kind::kPercentSuffix, w, AutoCaseSensitive(w), "%"), *v, locate));
+      WS_RETURN_IF_ERROR(
+          g.AddToken(make(Kind::kPercentSuffix, w, AutoCaseSensitive(w), "%"), *v, locate));
     }
     for (const std::string& w : v->percent_prefixes()) {
-      WS_RETURN_IF_ERROR(g.AddToken(make(Kind::kPercentPrefix, w, AutoCaseSensitive(w), "%"), *v, locate));
+      WS_RETURN_IF_ERROR(
+          g.AddToken(make(Kind::kPercentPrefix, w, AutoCaseSensitive(w), "%"), *v, locate));
     }
     for (const std::string& w : v->point_suffixes()) {
-      WS_RETURN_IF_ERROR(g.AddToken(make(Kind::kPointSuffix, w, AutoCaseSensitive(w), "pp"), *v, locate));
+      WS_RETURN_IF_ERROR(
+          g.AddToken(make(Kind::kPointSuffix, w, AutoCaseSensitive(w), "pp"), *v, locate));
     }
     for (const auto& u : v->units()) {
       if (u.unit().empty()) return error(u, "unit needs a unit name");
       if (u.words().empty()) return error(u, absl::StrCat("unit \"", u.unit(), "\" has no words"));
       for (const std::string& w : u.words()) {
-        WS_RETURN_IF_ERROR(g.AddToken(make(Kind::kUnit, w, u.case_sensitive(), u.unit()), u, locate));
+        WS_RETURN_IF_ERROR(
+            g.AddToken(make(Kind::kUnit, w, u.case_sensitive(), u.unit()), u, locate));
       }
     }
     for (const auto& w : v->word_figures()) {
@@ -517,7 +525,8 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
                                      "\" is not a currency code"));
       }
       if (type == FigureType::kPercent && w.unit() != "%" && w.unit() != "pp") {
-        return error(w, absl::StrCat("word figure \"", w.text(), "\": PERCENT unit must be \"%\" or \"pp\""));
+        return error(w, absl::StrCat("word figure \"", w.text(),
+                                     "\": PERCENT unit must be \"%\" or \"pp\""));
       }
       if (!std::isfinite(w.value())) {
         return error(w, absl::StrCat("word figure \"", w.text(), "\" has no finite value"));
@@ -854,7 +863,8 @@ class FigureGrammar::Assembler {
     if (a.terminal >= 0 && b.terminal >= 0) {
       const FigureToken& x = Tok(a.terminal);
       const FigureToken& y = Tok(b.terminal);
-      if (x.unit != y.unit || (x.kind == Kind::kAmbiguousSuffix) != (y.kind == Kind::kAmbiguousSuffix)) {
+      if (x.unit != y.unit ||
+          (x.kind == Kind::kAmbiguousSuffix) != (y.kind == Kind::kAmbiguousSuffix)) {
         return false;
       }
     }

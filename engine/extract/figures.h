@@ -12,6 +12,19 @@
 // Values are computed from a decimal mantissa and a power of ten, so 1.15 billion is exactly
 // 1150000000.
 //
+// Conventions the rule writer and the matcher rely on:
+//  - Scales and units carry their own case_sensitive flag; every other literal follows
+//    CASE_AUTO: written in capitals only ("USD", "RMB", "KRW", "US$") it is case-sensitive,
+//    otherwise ASCII-caseless.
+//  - A number with only a scale ("48.2 mln", "100億") is not a figure, nor is a bare number.
+//  - Currency prefixes written in letters or Han ("USD", "人民幣") also work after the number
+//    ("1.5 billion USD", "78億人民幣", "100億元人民幣"); symbol prefixes ("$", "€") do not.
+//  - An explicit currency beats an ambiguous one anywhere in the figure ("新台幣100億元" is TWD).
+//  - "$" right after an ASCII letter ("Z$5") is an unknown dollar: not a figure.
+//  - 多/余/餘 right after a number, and 個/个 before 百分點, are grammar, not vocabulary.
+//  - A written-out Chinese numeral keeps its 萬/億 inside the number (十二億: scale 1); after
+//    digits they are scales (7.8億: scale 1e8).
+//
 // Thread safety: FigureGrammar is immutable after Build() and safe to share between threads;
 // AssembleFigures is thread-safe (it only reads the grammar).
 
@@ -86,9 +99,13 @@ using Locator = absl::FunctionRef<std::string(const google::protobuf::Message&)>
 class FigureGrammar {
  public:
   // Builds the grammar from the `figures:` sections of all files of a pack (concatenated).
-  // Validates exactly: currency codes are three capital letters, scales are positive powers of
-  // ten, words are non-empty, a literal has one meaning (the same text twice is an error), word
-  // figures have a known type. Errors read "<locate(msg)>: <what is wrong>".
+  // Validates exactly: currency codes are three capital letters, scales are powers of ten from
+  // 1e3 to 1e15, words are non-empty, a literal has one meaning (the same text with another
+  // meaning is an error, compared ASCII-caselessly unless both are case-sensitive; the same
+  // text with the same meaning, e.g. in two files, is kept once), word figures have a type
+  // (MONEY, PERCENT, QUANTITY) and a unit, qualifier words a qualifier. Errors read
+  // "<locate(msg)>: <what is wrong>"; loose strings (percent_suffixes, range_connectors) are
+  // located at their FigureVocabulary.
   static absl::StatusOr<FigureGrammar> Build(
       std::span<const wirescan::v1::rules::FigureVocabulary* const> vocabularies, Locator locate);
 

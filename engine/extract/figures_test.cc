@@ -559,6 +559,34 @@ TEST(FiguresTest, ThousandsSeparatorsNeedThreeDigits) {
   EXPECT_TRUE(all.empty());
 }
 
+TEST(FiguresTest, NewsSentences) {
+  std::string text = "台積電第三季營收新台幣7,596.9億元，年增36.5%，毛利率57.8%。";
+  auto all = Figures(text, "cna.com.tw");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].value, 759690000000.0);
+  EXPECT_EQ(all[0].unit, "TWD");
+  EXPECT_FALSE(all[0].currency_inferred);
+  EXPECT_EQ(Span(text, all[0]), "新台幣7,596.9億元");
+  EXPECT_EQ(all[1].value, 36.5);
+  EXPECT_EQ(all[2].value, 57.8);
+
+  text = "The company expects capex of US$10 billion to US$15 billion, up 5% from 2023.";
+  all = Figures(text);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_TRUE(all[0].is_range);
+  EXPECT_EQ(all[0].value, 1e10);
+  EXPECT_EQ(all[0].value_max, 1.5e10);
+  EXPECT_EQ(Span(text, all[0]), "US$10 billion to US$15 billion");
+  EXPECT_EQ(all[1].value, 5.0);
+
+  text = "a 2-3% drop and 1.2萬億元 of loans";
+  all = Figures(text);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].value, 2.0);
+  EXPECT_EQ(all[0].value_max, 3.0);
+  EXPECT_EQ(all[1].value, 1.2e12);
+}
+
 // --- Robustness
 
 TEST(FiguresTest, HitsAtTextEdgesAndNoNumber) {
