@@ -183,7 +183,9 @@ int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, uns
       }
       break;
     case PatternKind::kSentenceEnd:
-      if (info.length == 1 && !EndsSentence(ctx->text, end)) break;
+      if (info.length == 1 && ctx->text[end - 1] != '\n' && !EndsSentence(ctx->text, end)) {
+        break;  // '.', '!', '?' that do not end a sentence
+      }
       h.sentence_ends.push_back(end);
       break;
   }

@@ -260,10 +260,8 @@ TEST_F(RuleSetTest, ChineseTerminatorsAlwaysEndSentences) {
 }
 
 TEST_F(RuleSetTest, NewlineAlwaysEndsASentence) {
-  // BUG (rule_set.cc OnMatch): "\n" is a 1-byte terminator, so `info.length == 1` sends it
-  // through EndsSentence() like '.', and a newline followed by a letter is dropped. The
-  // contract (rule_pack.cc AddSentenceEnds: "the others always end a sentence") says a line
-  // break always ends a sentence.
+  // A line break is a 1-byte terminator like '.', but it needs no following space (regression:
+  // it used to go through the '.' check and was dropped before a letter).
   EXPECT_THAT(Scan("TSMC to build fab\nThe company said").sentence_ends, ElementsAre(18u));
   EXPECT_THAT(Scan("line one\r\nline two").sentence_ends, ElementsAre(10u));
   EXPECT_THAT(Scan("para one.\n\nNext").sentence_ends, ElementsAre(9u, 10u, 11u));
