@@ -1,0 +1,435 @@
+#include "engine/extract/extractor.h"
+
+#include <string>
+#include <vector>
+
+#include "engine/core/utf8.h"
+#include "engine/rules/rule_pack.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace wirescan::extract {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::Pair;
+using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kPack[] = R"yaml(figures:
+  currencies:
+    - code: USD
+      prefixes: [US$]
+      suffixes: [dollars]
+  scales:
+    - value: 1e9
+      words: [billion]
+  percent_suffixes: ["%"]
+entities:
+  - id: org.ase
+    type: ORG
+    canonical: ASE Technology
+    aliases: [ASE, ASE Technology Holding, 日月光]
+    attributes: {country: TW, ticker: "3711.TW"}
+  - id: org.umc
+    type: ORG
+    canonical: UMC
+    aliases: [UMC]
+  - id: place.us
+    type: PLACE
+    canonical: United States
+    aliases: [US, United States]
+patterns:
+  - id: product.gpu
+    type: PRODUCT
+    regex: "H[0-9]{3}"
+events:
+  - id: event.investment
+    type: investment
+    topic: t.investment
+    triggers: [invest, invests, 投資]
+    slots:
+      - {name: company, types: [ORG], required: true}
+      - {name: amount, types: [MONEY], required: true}
+      - {name: place, types: [PLACE]}
+  - id: event.partnership
+    type: partnership
+    triggers: [partner]
+    window: {bytes: 20}
+    slots:
+      - {name: partner, ids: [org.umc], required: true}
+  - id: event.earnings
+    type: earnings
+    triggers: [revenue, net profit]
+    trigger_attribute: metric
+    require_any: [value, change]
+    slots:
+      - {name: company, types: [ORG], required: true}
+      - {name: change, types: [PERCENT]}
+      - {name: value, types: [MONEY]}
+)yaml";
+
+class ExtractorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto pack = rules::CompileRulePack({{"pack.yaml", kPack}});
+    ASSERT_TRUE(pack.ok()) << pack.status();
+    pack_ = new std::shared_ptr<const rules::RulePack>(*pack);
+  }
+  static void TearDownTestSuite() {
+    delete pack_;
+    pack_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(pack_, nullptr);
+    extractor_ = std::make_unique<Extractor>((*pack_)->rules, (*pack_)->model);
+  }
+
+  v1::ArticleAnalysis Analyze(std::string_view body, std::string_view title = "",
+                              std::string_view id = "a1", ExtractOptions options = {}) {
+    core::ArticleView view;
+    view.id = id;
+    view.title = title;
+    view.body = body;
+    view.source = "test";
+    v1::ArticleAnalysis out;
+    absl::Status s = extractor_->Analyze(view, options, &out);
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+
+  // Mentions as "field:text:rule_id".
+  static std::vector<std::string> Mentions(const v1::ArticleAnalysis& a) {
+    std::vector<std::string> out;
+    for (const auto& m : a.mentions()) out.push_back(m.field() + ":" + m.text() + ":" + m.rule_id());
+    return out;
+  }
+
+  static const v1::Mention* Find(const v1::ArticleAnalysis& a, std::string_view text) {
+    for (const auto& m : a.mentions()) {
+      if (m.text() == text) return &m;
+    }
+    return nullptr;
+  }
+
+  static std::shared_ptr<const rules::RulePack>* pack_;
+  std::unique_ptr<Extractor> extractor_;
+};
+
+std::shared_ptr<const rules::RulePack>* ExtractorTest::pack_ = nullptr;
+
+// ----------------------------------------------------------------------------- mentions
+
+TEST_F(ExtractorTest, LeftmostLongestAcrossKinds) {
+  v1::ArticleAnalysis a = Analyze("ASE Technology Holding will invest US$1.15 billion in the US.");
+  EXPECT_THAT(Mentions(a), ElementsAre("body:ASE Technology Holding:org.ase",
+                                       "body:US$1.15 billion:figure.money", "body:US:place.us"));
+  const v1::Mention* ase = Find(a, "ASE Technology Holding");
+  ASSERT_NE(ase, nullptr);
+  EXPECT_EQ(ase->type(), "ORG");
+  EXPECT_EQ(ase->canonical(), "ASE Technology");
+  EXPECT_EQ(ase->begin(), 0u);
+  EXPECT_EQ(ase->end(), 22u);
+  EXPECT_THAT(ase->attributes(), UnorderedElementsAre(Pair("country", "TW"), Pair("ticker", "3711.TW")));
+  const v1::Mention* money = Find(a, "US$1.15 billion");
+  ASSERT_NE(money, nullptr);
+  EXPECT_EQ(money->type(), "MONEY");
+  EXPECT_EQ(money->canonical(), "1150000000 USD");
+  EXPECT_EQ(money->figure().value(), 1150000000.0);
+  EXPECT_EQ(money->figure().unit(), "USD");
+  EXPECT_EQ(money->figure().scale(), 1e9);
+  EXPECT_EQ(money->begin(), 35u);
+  EXPECT_FALSE(money->has_figure() && money->attributes_size() > 0);
+}
+
+TEST_F(ExtractorTest, ShorterAliasIsFoundAlone) {
+  v1::ArticleAnalysis a = Analyze("ASE and ASE Technology Holding and PHASE");
+  EXPECT_THAT(Mentions(a), ElementsAre("body:ASE:org.ase", "body:ASE Technology Holding:org.ase"));
+}
+
+TEST_F(ExtractorTest, PatternMentionsUseTheMatchedText) {
+  v1::ArticleAnalysis a = Analyze("Nvidia's H100 and H200 chips");
+  EXPECT_THAT(Mentions(a), ElementsAre("body:H100:product.gpu", "body:H200:product.gpu"));
+  EXPECT_EQ(a.mentions(0).type(), "PRODUCT");
+  EXPECT_EQ(a.mentions(0).canonical(), "H100");
+}
+
+TEST_F(ExtractorTest, CjkAliasInsideCjkText) {
+  v1::ArticleAnalysis a = Analyze("封測龍頭日月光今日宣布");
+  ASSERT_THAT(Mentions(a), ElementsAre("body:日月光:org.ase"));
+  EXPECT_EQ(a.mentions(0).begin(), 12u);
+  EXPECT_EQ(a.article().language(), "zh");
+}
+
+TEST_F(ExtractorTest, SentenceIndexOfMentions) {
+  v1::ArticleAnalysis a = Analyze("ASE rose. UMC fell! The US? Yes. U.S. data on UMC.");
+  ASSERT_THAT(Mentions(a), ElementsAre("body:ASE:org.ase", "body:UMC:org.umc", "body:US:place.us",
+                                       "body:UMC:org.umc"));
+  EXPECT_EQ(a.mentions(0).sentence(), 0u);
+  EXPECT_EQ(a.mentions(1).sentence(), 1u);
+  EXPECT_EQ(a.mentions(2).sentence(), 2u);
+  EXPECT_EQ(a.mentions(3).sentence(), 4u);  // "U.S." does not end sentence 4
+}
+
+TEST_F(ExtractorTest, TitleAndBodyAreBothAnalysed) {
+  v1::ArticleAnalysis a = Analyze("UMC rose.", "ASE invests");
+  EXPECT_THAT(Mentions(a), ElementsAre("title:ASE:org.ase", "body:UMC:org.umc"));
+  EXPECT_EQ(a.mentions(0).begin(), 0u);
+  EXPECT_EQ(a.mentions(1).begin(), 0u);
+  EXPECT_EQ(a.article().title(), "ASE invests");
+  EXPECT_EQ(a.article().title_bytes(), 11u);
+  EXPECT_EQ(a.article().body_bytes(), 9u);
+  EXPECT_EQ(a.article().body(), "");  // not asked for
+  EXPECT_EQ(a.article().language(), "en");
+  EXPECT_EQ(a.rules_version(), (*pack_)->version);
+  EXPECT_FALSE(a.engine_version().empty());
+}
+
+TEST_F(ExtractorTest, IncludeTextCopiesTheBody) {
+  ExtractOptions options;
+  options.include_text = true;
+  v1::ArticleAnalysis a = Analyze("UMC rose.", "", "a1", options);
+  EXPECT_EQ(a.article().body(), "UMC rose.");
+}
+
+TEST_F(ExtractorTest, AnalyzeClearsThePreviousOutput) {
+  v1::ArticleAnalysis a = Analyze("ASE will invest US$1 billion.");
+  ASSERT_FALSE(a.events().empty());
+  core::ArticleView view;
+  view.id = "a2";
+  view.body = "nothing here";
+  ASSERT_TRUE(extractor_->Analyze(view, {}, &a).ok());
+  EXPECT_THAT(a.mentions(), IsEmpty());
+  EXPECT_THAT(a.events(), IsEmpty());
+  EXPECT_EQ(a.article().id(), "a2");
+}
+
+TEST_F(ExtractorTest, EmptyArticle) {
+  v1::ArticleAnalysis a = Analyze("", "");
+  EXPECT_THAT(a.mentions(), IsEmpty());
+  EXPECT_THAT(a.events(), IsEmpty());
+  EXPECT_THAT(a.diagnostics(), IsEmpty());
+  EXPECT_EQ(a.article().language(), "und");
+}
+
+// ----------------------------------------------------------------------------- invalid UTF-8
+
+TEST_F(ExtractorTest, InvalidUtf8IsRepairedAndReported) {
+  ExtractOptions options;
+  options.include_text = true;
+  v1::ArticleAnalysis a = Analyze("\xFF" "ASE will invest US$1 billion\xC3", "UMC\xE4\xB8 news", "a1",
+                                  options);
+  ASSERT_THAT(a.diagnostics(), SizeIs(2));
+  EXPECT_EQ(a.diagnostics(0).code(), v1::Diagnostic::CODE_INVALID_UTF8_REPAIRED);
+  EXPECT_EQ(a.diagnostics(0).field(), "title");
+  EXPECT_THAT(a.diagnostics(0).message(), HasSubstr("1 invalid UTF-8 sequence(s)"));
+  EXPECT_EQ(a.diagnostics(1).code(), v1::Diagnostic::CODE_INVALID_UTF8_REPAIRED);
+  EXPECT_EQ(a.diagnostics(1).field(), "body");
+  EXPECT_THAT(a.diagnostics(1).message(), HasSubstr("2 invalid UTF-8 sequence(s)"));
+
+  EXPECT_EQ(a.article().title(), "UMC\xEF\xBF\xBD news");
+  EXPECT_EQ(a.article().body(), "\xEF\xBF\xBD" "ASE will invest US$1 billion\xEF\xBF\xBD");
+  EXPECT_EQ(a.article().body_bytes(), a.article().body().size());
+  EXPECT_TRUE(core::IsValidUtf8(a.article().title()));
+  EXPECT_THAT(Mentions(a), ElementsAre("title:UMC:org.umc", "body:ASE:org.ase",
+                                       "body:US$1 billion:figure.money"));
+  // Offsets refer to the repaired text: U+FFFD is 3 bytes.
+  EXPECT_EQ(a.mentions(1).begin(), 3u);
+  for (const auto& m : a.mentions()) {
+    EXPECT_TRUE(core::IsValidUtf8(m.text()));
+    const std::string& field = m.field() == "title" ? a.article().title() : a.article().body();
+    EXPECT_EQ(field.substr(m.begin(), m.end() - m.begin()), m.text());
+  }
+  ASSERT_THAT(a.events(), SizeIs(1));
+  std::string serialized;
+  EXPECT_TRUE(a.SerializeToString(&serialized));  // proto3 strings must be UTF-8
+}
+
+TEST_F(ExtractorTest, ValidTextHasNoDiagnostics) {
+  v1::ArticleAnalysis a = Analyze("日月光 ASE café");
+  EXPECT_THAT(a.diagnostics(), IsEmpty());
+}
+
+// ----------------------------------------------------------------------------- events
+
+TEST_F(ExtractorTest, EventFromRequiredSlots) {
+  v1::ArticleAnalysis a = Analyze("Shares rose. ASE will invest US$1.15 billion in the US.", "", "art-7");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  const v1::Event& e = a.events(0);
+  EXPECT_EQ(e.type(), "investment");
+  EXPECT_EQ(e.rule_id(), "event.investment");
+  EXPECT_EQ(e.topic(), "t.investment");
+  EXPECT_EQ(e.trigger(), "invest");
+  EXPECT_EQ(e.field(), "body");
+  EXPECT_EQ(e.article_id(), "art-7");
+  EXPECT_EQ(e.rules_version(), (*pack_)->version);
+  EXPECT_EQ(e.primary_entity(), "org.ase");
+  EXPECT_THAT(e.id(), MatchesRegex("[0-9a-f]{16}"));
+  EXPECT_THAT(e.attributes(),
+              UnorderedElementsAre(Pair("company", "ASE Technology"),
+                                   Pair("amount", "1150000000 USD"), Pair("place", "United States")));
+  ASSERT_THAT(e.mentions(), SizeIs(3));  // slot order
+  EXPECT_EQ(e.mentions(0).text(), "ASE");
+  EXPECT_EQ(e.mentions(1).text(), "US$1.15 billion");
+  EXPECT_EQ(e.mentions(2).text(), "US");
+  EXPECT_EQ(e.begin(), 13u);  // from ASE ...
+  EXPECT_EQ(e.end(), 54u);    // ... to the end of US
+}
+
+TEST_F(ExtractorTest, EventIdsAreDeterministic) {
+  const std::string body = "ASE will invest US$1 billion.";
+  v1::ArticleAnalysis first = Analyze(body, "", "a1");
+  v1::ArticleAnalysis again = Analyze(body, "", "a1");
+  v1::ArticleAnalysis other = Analyze(body, "", "a2");
+  ASSERT_THAT(first.events(), SizeIs(1));
+  ASSERT_THAT(again.events(), SizeIs(1));
+  ASSERT_THAT(other.events(), SizeIs(1));
+  EXPECT_EQ(first.events(0).id(), again.events(0).id());
+  EXPECT_NE(first.events(0).id(), other.events(0).id());
+  // A fresh extractor over the same pack gives the same id too.
+  Extractor fresh((*pack_)->rules, (*pack_)->model);
+  core::ArticleView view;
+  view.id = "a1";
+  view.body = body;
+  v1::ArticleAnalysis out;
+  ASSERT_TRUE(fresh.Analyze(view, {}, &out).ok());
+  ASSERT_THAT(out.events(), SizeIs(1));
+  EXPECT_EQ(out.events(0).id(), first.events(0).id());
+  // The same text in the title is a different event.
+  v1::ArticleAnalysis in_title = Analyze("", body, "a1");
+  ASSERT_THAT(in_title.events(), SizeIs(1));
+  EXPECT_EQ(in_title.events(0).field(), "title");
+  EXPECT_NE(in_title.events(0).id(), first.events(0).id());
+}
+
+TEST_F(ExtractorTest, MissingRequiredSlotMeansNoEvent) {
+  EXPECT_THAT(Analyze("ASE will invest heavily.").events(), IsEmpty());
+  EXPECT_THAT(Analyze("They will invest US$1 billion.").events(), IsEmpty());
+}
+
+TEST_F(ExtractorTest, SameSentenceWindow) {
+  // The company is in the previous sentence: no event.
+  EXPECT_THAT(Analyze("ASE rose. It will invest US$1 billion.").events(), IsEmpty());
+  // "U.S." does not end the sentence.
+  EXPECT_THAT(Analyze("ASE and U.S. partners will invest US$1 billion.").events(), SizeIs(1));
+}
+
+TEST_F(ExtractorTest, LineBreakEndsTheSentenceWindow) {
+  // Regression: a "\n" followed by a letter was not a sentence end, so a mention on the previous
+  // line counted as the same sentence.
+  v1::ArticleAnalysis a = Analyze("ASE shares rose\nThey will invest US$1 billion.");
+  ASSERT_THAT(Mentions(a), ElementsAre("body:ASE:org.ase", "body:US$1 billion:figure.money"));
+  EXPECT_EQ(a.mentions(0).sentence(), 0u);
+  EXPECT_EQ(a.mentions(1).sentence(), 1u);
+  EXPECT_THAT(a.events(), IsEmpty());
+}
+
+TEST_F(ExtractorTest, SlotsTakeTheNearestMention) {
+  v1::ArticleAnalysis a = Analyze("UMC said ASE will invest US$1 billion, not US$9 billion.");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  EXPECT_EQ(a.events(0).attributes().at("company"), "ASE Technology");
+  EXPECT_EQ(a.events(0).attributes().at("amount"), "1000000000 USD");
+}
+
+TEST_F(ExtractorTest, ByteWindow) {
+  // partner needs org.umc within 20 bytes of the trigger, in either direction.
+  ASSERT_THAT(Analyze("UMC will partner.").events(), SizeIs(1));
+  ASSERT_THAT(Analyze("They partner with UMC.").events(), SizeIs(1));
+  EXPECT_EQ(Analyze("UMC will partner.").events(0).attributes().at("partner"), "UMC");
+  // The mention must lie wholly inside [trigger begin - 20, trigger end + 20].
+  const std::string pad17 = " " + std::string(15, 'x') + " ";
+  const std::string pad18 = " " + std::string(16, 'x') + " ";
+  EXPECT_THAT(Analyze("UMC" + pad17 + "partner.").events(), SizeIs(1));  // begins 20 before
+  EXPECT_THAT(Analyze("UMC" + pad18 + "partner.").events(), IsEmpty());  // begins 21 before
+  EXPECT_THAT(Analyze("partner" + pad17 + "UMC.").events(), SizeIs(1));  // ends 20 after
+  EXPECT_THAT(Analyze("partner" + pad18 + "UMC.").events(), IsEmpty());  // ends 21 after
+  // The byte window crosses sentence ends.
+  EXPECT_THAT(Analyze("UMC rose. We partner.").events(), SizeIs(1));
+  // Only the rule ids named by the slot fill it.
+  EXPECT_THAT(Analyze("ASE will partner.").events(), IsEmpty());
+}
+
+TEST_F(ExtractorTest, RequireAny) {
+  EXPECT_THAT(Analyze("ASE revenue rose.").events(), IsEmpty());
+  v1::ArticleAnalysis change = Analyze("ASE revenue rose 5%.");
+  ASSERT_THAT(change.events(), SizeIs(1));
+  EXPECT_THAT(change.events(0).attributes(),
+              UnorderedElementsAre(Pair("company", "ASE Technology"), Pair("change", "5 %"),
+                                   Pair("metric", "revenue")));
+  v1::ArticleAnalysis value = Analyze("ASE revenue was US$2 billion.");
+  ASSERT_THAT(value.events(), SizeIs(1));
+  EXPECT_EQ(value.events(0).attributes().at("value"), "2000000000 USD");
+  EXPECT_FALSE(value.events(0).attributes().contains("change"));
+}
+
+TEST_F(ExtractorTest, TriggerAttributeIsTheLowerCasedTrigger) {
+  v1::ArticleAnalysis a = Analyze("ASE Net Profit rose 12.5%.");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  EXPECT_EQ(a.events(0).trigger(), "Net Profit");
+  EXPECT_EQ(a.events(0).attributes().at("metric"), "net profit");
+  EXPECT_EQ(a.events(0).attributes().at("change"), "12.5 %");
+}
+
+TEST_F(ExtractorTest, EventsOnlyUseMentionsOfTheirOwnField) {
+  // The company is in the title, the trigger and amount in the body: no event.
+  EXPECT_THAT(Analyze("They will invest US$1 billion.", "ASE").events(), IsEmpty());
+}
+
+TEST_F(ExtractorTest, BindSwitchesPacks) {
+  auto other = rules::CompileRulePack(
+      {{"other.yaml", "entities:\n  - {id: org.x, type: ORG, canonical: X Corp, aliases: [Xcorp]}\n"}});
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(extractor_->Bind((*other)->rules, (*other)->model).ok());
+  v1::ArticleAnalysis a = Analyze("ASE and Xcorp");
+  EXPECT_THAT(Mentions(a), ElementsAre("body:Xcorp:org.x"));
+  EXPECT_EQ(a.rules_version(), (*other)->version);
+}
+
+// ----------------------------------------------------------------------------- FigureCanonical
+
+TEST(FigureCanonicalTest, Formats) {
+  v1::Figure f;
+  f.set_value(7.8e9);
+  f.set_unit("CNY");
+  EXPECT_EQ(FigureCanonical(f), "7800000000 CNY");
+
+  f.set_value(1.71e10);
+  f.set_qualifier(v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(FigureCanonical(f), ">=17100000000 CNY");
+
+  v1::Figure range;
+  range.set_value(10);
+  range.set_value_max(15);
+  range.set_is_range(true);
+  range.set_unit("%");
+  EXPECT_EQ(FigureCanonical(range), "10..15 %");
+
+  v1::Figure small;
+  small.set_value(12.5);
+  small.set_unit("%");
+  small.set_qualifier(v1::QUALIFIER_APPROXIMATE);
+  EXPECT_EQ(FigureCanonical(small), "~12.5 %");
+
+  v1::Figure bare;
+  bare.set_value(3);
+  bare.set_qualifier(v1::QUALIFIER_LESS_THAN);
+  EXPECT_EQ(FigureCanonical(bare), "<3");
+
+  v1::Figure more;
+  more.set_value(0.25);
+  more.set_unit("pp");
+  more.set_qualifier(v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(FigureCanonical(more), ">0.25 pp");
+
+  v1::Figure most;
+  most.set_value(1e6);
+  most.set_unit("wafers/month");
+  most.set_qualifier(v1::QUALIFIER_AT_MOST);
+  EXPECT_EQ(FigureCanonical(most), "<=1000000 wafers/month");
+}
+
+}  // namespace
+}  // namespace wirescan::extract
