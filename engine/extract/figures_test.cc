@@ -1,7 +1,10 @@
 #include "engine/extract/figures.h"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,7 +14,7 @@
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "yaml-cpp/yaml.h"
+#include "engine/rules/yaml_proto.h"
 
 namespace wirescan::extract {
 namespace {
@@ -23,100 +26,12 @@ using ::testing::StartsWith;
 using wirescan::v1::rules::FigureVocabulary;
 using wirescan::v1::rules::RuleFile;
 
-// --- A minimal YAML -> proto reader, so the tests run on the shipped rules/figures.yaml. It
-// follows the rule language's spelling (field names, enums by lower-case short name) but is not
-// the production loader (engine/rules/), which extract/ must not depend on.
-
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-void ReadScalar(const YAML::Node& node, Message* msg, const FieldDescriptor* f) {
-  const auto* r = msg->GetReflection();
-  bool rep = f->is_repeated();
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING: {
-      auto v = node.as<std::string>();
-      rep ? r->AddString(msg, f, v) : r->SetString(msg, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_DOUBLE: {
-      auto v = node.as<double>();
-      rep ? r->AddDouble(msg, f, v) : r->SetDouble(msg, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_BOOL: {
-      auto v = node.as<bool>();
-      rep ? r->AddBool(msg, f, v) : r->SetBool(msg, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_UINT32: {
-      auto v = node.as<uint32_t>();
-      rep ? r->AddUInt32(msg, f, v) : r->SetUInt32(msg, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_ENUM: {
-      std::string want = Upper(node.as<std::string>());
-      const auto* e = f->enum_type();
-      const google::protobuf::EnumValueDescriptor* found = nullptr;
-      for (int i = 0; i < e->value_count(); ++i) {
-        const std::string& name = e->value(i)->name();
-        if (name == want || (name.size() > want.size() &&
-                             name.compare(name.size() - want.size() - 1, std::string::npos,
-                                          "_" + want) == 0)) {
-          found = e->value(i);
-        }
-      }
-      if (found == nullptr) {
-        ADD_FAILURE() << "unknown enum value " << want << " for " << f->full_name();
-        return;
-      }
-      rep ? r->AddEnum(msg, f, found) : r->SetEnum(msg, f, found);
-      break;
-    }
-    default:
-      ADD_FAILURE() << "unsupported field type " << f->full_name();
-  }
-}
-
-void ReadMessage(const YAML::Node& node, Message* msg, std::map<const Message*, int>* lines) {
-  (*lines)[msg] = node.Mark().line + 1;
-  ASSERT_TRUE(node.IsMap()) << msg->GetTypeName();
-  const auto* d = msg->GetDescriptor();
-  const auto* r = msg->GetReflection();
-  for (const auto& kv : node) {
-    auto key = kv.first.as<std::string>();
-    const FieldDescriptor* f = d->FindFieldByName(key);
-    ASSERT_NE(f, nullptr) << "unknown key " << key << " at line " << kv.first.Mark().line + 1;
-    const YAML::Node& v = kv.second;
-    if (f->is_map()) {
-      for (const auto& entry : v) {
-        Message* e = r->AddMessage(msg, f);
-        const auto* ed = e->GetDescriptor();
-        e->GetReflection()->SetString(e, ed->FindFieldByName("key"), entry.first.as<std::string>());
-        e->GetReflection()->SetString(e, ed->FindFieldByName("value"),
-                                      entry.second.as<std::string>());
-      }
-    } else if (f->is_repeated()) {
-      for (const auto& item : v) {
-        if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-          ReadMessage(item, r->AddMessage(msg, f), lines);
-        } else {
-          ReadScalar(item, msg, f);
-        }
-      }
-    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      ReadMessage(v, r->MutableMessage(msg, f), lines);
-    } else {
-      ReadScalar(v, msg, f);
-    }
-  }
-}
+// The tests run on the shipped rules/figures.yaml, loaded with the production YAML mapping
+// (a test may reach across stages; the extract/ library itself does not).
 
 struct Shipped {
   RuleFile file;
-  std::map<const Message*, int> lines;
+  wirescan::rules::SourceMap sources;
   std::optional<FigureGrammar> grammar;
   std::string error;
 };
@@ -125,14 +40,18 @@ const Shipped& ShippedRules() {
   static const Shipped* shipped = [] {
     auto* s = new Shipped;
     std::string path = std::string(WIRESCAN_DEFAULT_RULES_DIR) + "/figures.yaml";
-    ReadMessage(YAML::LoadFile(path), &s->file, &s->lines);
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::Status parsed =
+        wirescan::rules::ParseYamlToProto(text.str(), "figures.yaml", &s->file, &s->sources);
+    if (!parsed.ok()) {
+      s->error = std::string(parsed.message());
+      return s;
+    }
     const FigureVocabulary* v = &s->file.figures();
     auto g = FigureGrammar::Build(std::span<const FigureVocabulary* const>(&v, 1),
-                                  [&](const Message& m) {
-                                    auto it = s->lines.find(&m);
-                                    return "figures.yaml:" +
-                                           std::to_string(it == s->lines.end() ? 0 : it->second);
-                                  });
+                                  [&](const Message& m) { return s->sources.Locate(m); });
     if (g.ok()) {
       s->grammar.emplace(std::move(*g));
     } else {
