@@ -11,8 +11,7 @@
 //     about 80% of what was measured when the test was written; the counts are printed);
 //   - spot checks of Reuters figures read by hand (exact value, unit, qualifier, range).
 //
-// Skips when ../shared/corpus (relative to WIRESCAN_SOURCE_DIR) is absent. Under
-// AddressSanitizer every kStride-th article is analysed (the floors scale with it).
+// Skips when ../shared/corpus (relative to WIRESCAN_SOURCE_DIR) is absent.
 
 #include <unistd.h>
 
@@ -37,24 +36,15 @@
 #include "gtest/gtest.h"
 #include "wirescan/v1/analysis.pb.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define WIRESCAN_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WIRESCAN_TEST_SANITIZED 1
-#endif
-#endif
-
 namespace wirescan {
 namespace {
 
 namespace fs = std::filesystem;
 
-#ifdef WIRESCAN_TEST_SANITIZED
+// Every kStride-th article is analysed. The whole corpus takes ~3 s in the release build and
+// ~9 s under the asan preset (measured 2026-11-22 on 2 cores), so sanitised builds need no
+// sampling either; raise it (e.g. `#if defined(__SANITIZE_ADDRESS__)`) if that changes.
 constexpr size_t kStride = 1;
-#else
-constexpr size_t kStride = 1;
-#endif
 
 std::string SourceDir() {
   const char* dir = std::getenv("WIRESCAN_SOURCE_DIR");

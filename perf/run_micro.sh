@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs the extraction microbenchmarks (perf/extract_bench.cc) on the shared corpora and prints
+# the medians and the ratios against the targets.
+#
+#   perf/run_micro.sh [extra benchmark flags, e.g. --benchmark_filter=Matcher]
+#
+# Run from anywhere; uses the release build (cmake --preset release). Converts
+# ../shared/corpus into build/perf-data/{en,zh}.ndjson if missing (en: every Reuters article with
+# a body; zh: every Chinese source). Skips with a message when ../shared/corpus is absent.
+# Env: MIN_TIME (default 0.5 s per benchmark), REPETITIONS (default 3), BENCH (binary path).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+corpus="$root/../shared/corpus"
+if [[ ! -d "$corpus" ]]; then
+  echo "run_micro: ../shared/corpus absent; skipping the microbenchmarks"
+  exit 0
+fi
+
+bench="${BENCH:-$root/build/release/perf/extract_bench}"
+if [[ ! -x "$bench" ]]; then
+  echo "run_micro: building extract_bench"
+  cmake --preset release >/dev/null
+  ninja -C build/release extract_bench
+fi
+
+data="$root/build/perf-data"
+mkdir -p "$data"
+for lang in en zh; do
+  if [[ ! -s "$data/$lang.ndjson" ]]; then
+    python3 tests/tools/corpus_to_ndjson.py --corpus "$corpus" --lang "$lang" \
+      -o "$data/$lang.ndjson.tmp"
+    mv "$data/$lang.ndjson.tmp" "$data/$lang.ndjson"
+  fi
+done
+
+out="$data/micro.json"
+WIRESCAN_BENCH_EN="$data/en.ndjson" WIRESCAN_BENCH_ZH="$data/zh.ndjson" WIRESCAN_RULES="$root/rules" \
+  "$bench" --benchmark_min_time="${MIN_TIME:-0.5}" \
+  --benchmark_repetitions="${REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out" --benchmark_out_format=json "$@"
+
+echo
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- engine rules || echo ' (engine/rules modified in the working tree)')"
+echo "cpu    $(lscpu | sed -n 's/^Model name:[[:space:]]*//p')"
+python3 - "$out" <<'EOF'
+import json, sys
+
+with open(sys.argv[1]) as f:
+    runs = json.load(f)["benchmarks"]
+med = {}
+for r in runs:
+    if r.get("aggregate_name") == "median" and "bytes_per_second" in r:
+        med[r["run_name"]] = r["bytes_per_second"] / 1e6  # MB/s (10^6)
+
+names = ["BM_HsScanEmptyCallback", "BM_MatcherScan", "BM_FigureAssembly", "BM_ParseOnly",
+         "BM_Extract", "BM_Serialize"]
+print()
+print("| benchmark (median MB/s) | en (Reuters) | zh (Chinese) |")
+print("|---|---:|---:|")
+for n in names:
+    cells = ["%.1f" % med[f"{n}/{l}"] if f"{n}/{l}" in med else "-" for l in ("en", "zh")]
+    print(f"| {n} | {cells[0]} | {cells[1]} |")
+print()
+targets = {"en": 250.0, "zh": 150.0}
+for l in ("en", "zh"):
+    hs, m, ex = (med.get(f"{n}/{l}") for n in ("BM_HsScanEmptyCallback", "BM_MatcherScan", "BM_Extract"))
+    if hs and m:
+        r = m / hs
+        print(f"{l}: matcher / hs_scan = {r:.0%} (target >= 70%: {'met' if r >= 0.7 else 'MISSED'})")
+    if ex:
+        t = targets[l]
+        print(f"{l}: extract = {ex:.1f} MB/s per core (target >= {t:.0f}: {'met' if ex >= t else 'MISSED'})")
+EOF
