@@ -300,6 +300,14 @@ int main(int argc, char** argv) {
                  (*pack)->version.c_str(), s.files, s.entities, s.organisations, s.aliases,
                  s.patterns, s.figure_tokens, s.events, s.examples,
                  (*pack)->rules->pattern_count(), s.database_bytes);
+    benchmark::AddCustomContext("rules_version", (*pack)->version);
+    benchmark::AddCustomContext(
+        "rules_stats", std::to_string(s.entities) + " entities, " + std::to_string(s.aliases) +
+                           " aliases, " + std::to_string(s.patterns) + " patterns, " +
+                           std::to_string(s.figure_tokens) + " figure tokens, " +
+                           std::to_string((*pack)->rules->pattern_count()) +
+                           " Hyperscan patterns, database " + std::to_string(s.database_bytes) +
+                           " bytes");
   } else {
     PackError() = std::string(pack.status().message());
     std::fprintf(stderr, "rule pack: %s\n", PackError().c_str());

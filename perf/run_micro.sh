@@ -48,7 +48,12 @@ python3 - "$out" <<'EOF'
 import json, sys
 
 with open(sys.argv[1]) as f:
-    runs = json.load(f)["benchmarks"]
+    doc = json.load(f)
+runs = doc["benchmarks"]
+ctx = doc["context"]
+print("rules  %s (%s)" % (ctx.get("rules_version", "?"), ctx.get("rules_stats", "?")))
+print("load   %s (load average at start; other work on the machine skews wall time)"
+      % ", ".join("%.2f" % x for x in ctx.get("load_avg", [])))
 med = {}
 for r in runs:
     if r.get("aggregate_name") == "median" and "bytes_per_second" in r:
