@@ -338,6 +338,16 @@ std::optional<Number> ParseNumberAt(std::string_view t, size_t pos, size_t limit
   limit = std::min(limit, t.size());
   if (pos >= limit) return std::nullopt;
   if (IsDigitAt(t, pos)) return ParseDigits(t, pos, limit);
+  // Newswire writes fractions without the zero: ".125 dlrs".
+  if (t[pos] == '.' && pos + 1 < limit && t[pos + 1] >= '0' && t[pos + 1] <= '9') {
+    size_t end = pos + 1;
+    while (end < limit && t[end] >= '0' && t[end] <= '9') ++end;
+    auto n = ParseDigits(t, pos + 1, end);
+    if (!n || n->end != end || end - pos - 1 > 18) return std::nullopt;
+    n->begin = static_cast<uint32_t>(pos);
+    n->exp10 -= static_cast<int>(end - pos - 1);
+    return n;
+  }
   return ParseChinese(t, pos, limit);
 }
 
@@ -701,7 +711,10 @@ class FigureGrammar::Assembler {
       char32_t cp = core::DecodeAt(t_, c, &len);
       bool digit = (cp >= '0' && cp <= '9') || (cp >= U'０' && cp <= U'９');
       auto cn = ChineseNumeralOf(cp);
-      bool candidate = (digit && !prev_digit) || (cn && (cn->digit >= 0 || cn->unit == 1));
+      bool lead_dot = cp == '.' && !prev_digit && c + 1 < t_.size() && t_[c + 1] >= '0' &&
+                      t_[c + 1] <= '9';
+      bool candidate = (digit && !prev_digit) || lead_dot ||
+                       (cn && (cn->digit >= 0 || cn->unit == 1));
       if (candidate) {
         auto n = ParseNumberAt(t_, c, NumberLimit(c));
         if (n && (n->end == end || (n->chinese && n->end > end))) {
@@ -747,6 +760,31 @@ class FigureGrammar::Assembler {
     }
   }
 
+  // The white space allowed between the parts of a figure: up to three bytes of spaces, tabs and
+  // line breaks, at most one line break (newswire wraps "2.4 mln\ndlrs"; a blank line separates
+  // paragraphs). Returns the position after (GapAfter) or before (GapBefore) it; `p` if none.
+  size_t GapAfter(size_t p) const {
+    size_t q = p, newlines = 0;
+    while (q < t_.size() && q - p < 3) {
+      char c = t_[q];
+      if (c == '\n' && ++newlines > 1) return p;
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') break;
+      ++q;
+    }
+    return q < t_.size() && q - p == 3 && IsGap(t_[q]) ? p : q;
+  }
+  size_t GapBefore(size_t p, size_t floor) const {
+    size_t q = p, newlines = 0;
+    while (q > floor && p - q < 3) {
+      char c = t_[q - 1];
+      if (c == '\n' && ++newlines > 1) return p;
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') break;
+      --q;
+    }
+    return q > floor && p - q == 3 && IsGap(t_[q - 1]) ? p : q;
+  }
+  static bool IsGap(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
   // Reads [多] [scale...] [多] [terminal] after the number of `part`. `prefix_kind` is the kind
   // of the figure's prefix (kScale: none) and decides which terminals may follow.
   void ReadTail(Part* part, Kind prefix_kind) const {
@@ -757,7 +795,7 @@ class FigureGrammar::Assembler {
     }
     if (prefix_kind != Kind::kPercentPrefix) {
       for (;;) {
-        size_t q = (p < t_.size() && t_[p] == ' ') ? p + 1 : p;
+        size_t q = GapAfter(p);
         int j = HitAt(q);
         if (j < 0 || Tok(j).kind != Kind::kScale) break;
         part->has_scale = true;
@@ -768,7 +806,7 @@ class FigureGrammar::Assembler {
           p += m;
         }
       }
-      size_t q = (p < t_.size() && t_[p] == ' ') ? p + 1 : p;
+      size_t q = GapAfter(p);
       int j = HitAt(q);
       if (j < 0) {
         for (std::string_view c : kCounters) {
@@ -782,7 +820,7 @@ class FigureGrammar::Assembler {
         part->terminal = j;
         p = hits_[j].end;
         if (Tok(j).kind == Kind::kAmbiguousSuffix) {  // "100億元人民幣": the code after 元
-          size_t r = (p < t_.size() && t_[p] == ' ') ? p + 1 : p;
+          size_t r = GapAfter(p);
           int k = HitAt(r);
           if (k >= 0 && UsableAfterNumber(Tok(k))) {
             part->currency_after = k;
@@ -799,13 +837,15 @@ class FigureGrammar::Assembler {
   size_t ConnectorAt(size_t pos) const {
     for (const std::string& c : g_.range_connectors_) {
       size_t p = pos;
-      bool space_before = p < t_.size() && t_[p] == ' ';
-      if (space_before) ++p;
+      size_t gap = GapAfter(p);
+      bool space_before = gap != p;
+      p = gap;
       if (!MatchAt(p, c, StartsLatin(c))) continue;
       p += c.size();
-      bool space_after = p < t_.size() && t_[p] == ' ';
+      size_t after = GapAfter(p);
+      bool space_after = after != p;
       if (StartsLatin(c) && !(space_before && space_after)) continue;
-      return space_after ? p + 1 : p;
+      return after;
     }
     return 0;
   }
@@ -814,15 +854,17 @@ class FigureGrammar::Assembler {
   size_t ConnectorBefore(size_t end, size_t floor) const {
     for (const std::string& c : g_.range_connectors_) {
       size_t p = end;
-      bool space_after = p > floor && t_[p - 1] == ' ';
-      if (space_after) --p;
+      size_t gap = GapBefore(p, floor);
+      bool space_after = gap != p;
+      p = gap;
       if (p < floor + c.size()) continue;
       std::string_view seen = t_.substr(p - c.size(), c.size());
       if (!(StartsLatin(c) ? AsciiEqualsIgnoreCase(seen, c) : seen == c)) continue;
       p -= c.size();
-      bool space_before = p > floor && t_[p - 1] == ' ';
+      size_t before = GapBefore(p, floor);
+      bool space_before = before != p;
       if (StartsLatin(c) && !(space_before && space_after)) continue;
-      return space_before ? p - 1 : p;
+      return before;
     }
     return std::string_view::npos;
   }
@@ -927,7 +969,7 @@ class FigureGrammar::Assembler {
       if (j >= 0 && hits_[j].token == hits_[a.prefix].token) {
         b.prefix = j;
         p = hits_[j].end;
-        if (Tok(j).kind != Kind::kPercentPrefix && p < t_.size() && t_[p] == ' ') ++p;
+        if (Tok(j).kind != Kind::kPercentPrefix) p = GapAfter(p);
       } else {
         b.prefix = -1;
       }
@@ -944,7 +986,7 @@ class FigureGrammar::Assembler {
   // Adds qualifier words around `m` and widens its span over them.
   void Qualify(FigureMention* m) const {
     size_t begin = m->begin;
-    size_t before_end = begin > consumed_ && t_[begin - 1] == ' ' ? begin - 1 : begin;
+    size_t before_end = GapBefore(begin, consumed_);
     for (const QualifierWord& q : g_.qualifiers_) {
       if (!q.before || before_end < consumed_ + q.text.size()) continue;
       size_t start = before_end - q.text.size();
@@ -958,7 +1000,7 @@ class FigureGrammar::Assembler {
     size_t end = m->end;
     for (const QualifierWord& q : g_.qualifiers_) {
       if (q.before) continue;
-      size_t start = end < t_.size() && t_[end] == ' ' ? end + 1 : end;
+      size_t start = GapAfter(end);
       if (StartsLatin(q.text) && start == end) continue;  // "25% or more": a space is needed.
       if (!MatchAt(start, q.text, true)) continue;
       size_t stop = start + q.text.size();
@@ -990,7 +1032,7 @@ class FigureGrammar::Assembler {
       return std::nullopt;
     }
     size_t p = h.end;
-    if (kind != Kind::kPercentPrefix && p < t_.size() && t_[p] == ' ') ++p;
+    if (kind != Kind::kPercentPrefix) p = GapAfter(p);
     auto n = ParseNumberAt(t_, p, NumberLimit(p));
     if (!n) return std::nullopt;
     Part a;
@@ -1004,7 +1046,7 @@ class FigureGrammar::Assembler {
     const TokenHit& h = hits_[i];
     size_t floor = consumed_;
     size_t q = h.begin;
-    if (q > floor && t_[q - 1] == ' ') --q;
+    q = GapBefore(q, floor);
     if (Tok(i).kind == Kind::kPointSuffix) {
       for (std::string_view c : kCounters) {
         if (EndsAt(t_, q, floor, c)) q -= c.size();

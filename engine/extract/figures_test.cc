@@ -167,6 +167,26 @@ TEST(FiguresTest, EnglishScaleAndCurrencySuffix) {
   EXPECT_EQ(m.unit, "EUR");
 }
 
+TEST(FiguresTest, NewswireLineWrapsAndLeadingDots) {
+  // Reuters wraps lines inside figures and writes fractions without the zero.
+  auto m = One("profit 2.4 mln\ndlrs vs");
+  EXPECT_EQ(m.value, 2400000.0);
+  EXPECT_EQ(m.unit, "USD");
+
+  m = One("a dividend of .125 dlrs a share");
+  EXPECT_EQ(m.value, 0.125);
+  EXPECT_EQ(m.unit, "USD");
+
+  m = One("a stake of 65  to\n70 pct");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 65.0);
+  EXPECT_EQ(m.value_max, 70.0);
+  EXPECT_EQ(m.unit, "%");
+
+  // A blank line separates paragraphs: no figure spans it.
+  EXPECT_TRUE(Figures("total 12 mln\n\ndlrs were").empty());
+}
+
 TEST(FiguresTest, ChineseScaleAndCurrency) {
   std::string text = "投資596億美元";
   auto m = One(text);
