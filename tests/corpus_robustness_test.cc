@@ -305,19 +305,20 @@ std::shared_ptr<const rules::RulePack>* CorpusRobustnessTest::pack_ = nullptr;
 std::string* CorpusRobustnessTest::tmp_dir_ = nullptr;
 std::string* CorpusRobustnessTest::setup_error_ = nullptr;
 
-// Floors at ~80% of the counts measured on the full corpora (rules of 2026-11-22): Reuters
-// MONEY USD 16,421, PERCENT % 14,589; Chinese MONEY CNY 5,099, PERCENT % 12,539.
+// Floors at ~80% of the counts measured on the full corpora (rules and engine of 2026-11-22):
+// Reuters MONEY USD 18,757, PERCENT % 15,558, MONEY GBP 1,559, MONEY JPY 983, ORG 4,663;
+// Chinese MONEY CNY 5,121, PERCENT % 12,539, MONEY USD 1,134, ORG 3,582.
 size_t Floor(size_t full_corpus_floor) { return full_corpus_floor / kStride; }
 
 TEST_F(CorpusRobustnessTest, ReutersInvariantsAndFigureCounts) {
   Counts c;
   RunLanguage("en", &c);
   EXPECT_GE(c.records, 19000u / kStride);
-  EXPECT_GE(c.Get("MONEY USD"), Floor(13000));
-  EXPECT_GE(c.Get("PERCENT %"), Floor(11500));
-  EXPECT_GE(c.Get("MONEY GBP"), Floor(1000));  // "stg"
-  EXPECT_GE(c.Get("MONEY JPY"), Floor(650));   // "yen"
-  EXPECT_GE(c.Get("ORG"), Floor(3500));
+  EXPECT_GE(c.Get("MONEY USD"), Floor(15000));
+  EXPECT_GE(c.Get("PERCENT %"), Floor(12400));
+  EXPECT_GE(c.Get("MONEY GBP"), Floor(1250));  // "stg"
+  EXPECT_GE(c.Get("MONEY JPY"), Floor(780));   // "yen"
+  EXPECT_GE(c.Get("ORG"), Floor(3700));
 }
 
 TEST_F(CorpusRobustnessTest, ChineseInvariantsAndFigureCounts) {
@@ -327,7 +328,7 @@ TEST_F(CorpusRobustnessTest, ChineseInvariantsAndFigureCounts) {
   EXPECT_GE(c.Get("MONEY CNY"), Floor(4000));
   EXPECT_GE(c.Get("PERCENT %"), Floor(10000));
   EXPECT_GE(c.Get("MONEY USD"), Floor(900));  // 美元
-  EXPECT_GE(c.Get("ORG"), Floor(2900));
+  EXPECT_GE(c.Get("ORG"), Floor(2850));
 }
 
 // Figures read by hand in a few Reuters articles. The surface string is searched in the body;
