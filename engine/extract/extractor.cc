@@ -275,6 +275,8 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
           break;
         }
         uint32_t d = Distance(m.begin(), m.end(), trig.begin, trig.end);
+        // PREFER_OBJECT ranks every mention after the trigger before every mention before it.
+        if (slot.prefer_object && m.begin() < trig.begin) d |= 0x80000000u;
         if (d < best_distance) {
           best_distance = d;
           chosen[si] = static_cast<int>(mi);

@@ -494,6 +494,11 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
         WS_RETURN_IF_ERROR(g.AddToken(std::move(t), s, locate));
       }
     }
+    for (const std::string& w : v->tenth_suffixes()) {
+      FigureToken t = make(Kind::kPercentSuffix, w, AutoCaseSensitive(w), "%");
+      t.scale_exp10 = 1;  // tenths: 3成 = 30 %
+      WS_RETURN_IF_ERROR(g.AddToken(std::move(t), *v, locate));
+    }
     for (const std::string& w : v->percent_suffixes()) {
       WS_RETURN_IF_ERROR(
           g.AddToken(make(Kind::kPercentSuffix, w, AutoCaseSensitive(w), "%"), *v, locate));
@@ -942,7 +947,11 @@ class FigureGrammar::Assembler {
       return std::nullopt;
     }
     int low_exp = a.has_scale ? a.scale_exp : (b != nullptr ? b->scale_exp : 0);
-    m.value = ToDouble(a.num.mantissa, a.num.exp10 + low_exp);
+    // A percent word that counts tenths (成) scales the number like a scale word would.
+    const int unit_exp = (terminal >= 0 && Tok(terminal).kind == Kind::kPercentSuffix)
+                             ? Tok(terminal).scale_exp10
+                             : 0;
+    m.value = ToDouble(a.num.mantissa, a.num.exp10 + low_exp + unit_exp);
     m.scale = Pow10(low_exp);
     m.value_max = m.value;
     m.begin = a.prefix >= 0 ? hits_[a.prefix].begin : a.num.begin;
@@ -950,7 +959,7 @@ class FigureGrammar::Assembler {
     if (a.more) m.qualifier = wirescan::v1::QUALIFIER_MORE_THAN;
     if (b != nullptr) {
       int high_exp = b->has_scale ? b->scale_exp : a.scale_exp;
-      m.value_max = ToDouble(b->num.mantissa, b->num.exp10 + high_exp);
+      m.value_max = ToDouble(b->num.mantissa, b->num.exp10 + high_exp + unit_exp);
       if (m.value_max < m.value) return std::nullopt;
       m.is_range = true;
       m.end = static_cast<uint32_t>(b->end);

@@ -187,6 +187,14 @@ TEST(FiguresTest, NewswireLineWrapsAndLeadingDots) {
   EXPECT_TRUE(Figures("total 12 mln\n\ndlrs were").empty());
 }
 
+TEST(FiguresTest, TenthsSuffix) {
+  auto m = One("佔比提高至 3 成,有助");
+  EXPECT_EQ(m.value, 30.0);
+  EXPECT_EQ(m.unit, "%");
+  EXPECT_EQ(One("約2.5成").value, 25.0);
+  EXPECT_TRUE(Figures("已經完成").empty());
+}
+
 TEST(FiguresTest, ChineseScaleAndCurrency) {
   std::string text = "投資596億美元";
   auto m = One(text);

@@ -34,6 +34,7 @@ struct SlotInfo {
   std::vector<std::string> units;
   bool required = false;
   bool prefer_subject = false;  // first fitting mention before the trigger, else nearest after
+  bool prefer_object = false;   // nearest fitting mention after the trigger, else nearest before
 };
 
 struct EventInfo {

@@ -234,7 +234,8 @@ absl::Status Compiler::AddEvent(const EventRule& rule) {
                         {slot.ids().begin(), slot.ids().end()},
                         {slot.units().begin(), slot.units().end()},
                         slot.required(),
-                        slot.prefer() == v1::rules::PREFER_SUBJECT};
+                        slot.prefer() == v1::rules::PREFER_SUBJECT,
+                        slot.prefer() == v1::rules::PREFER_OBJECT};
     info.slots.push_back(std::move(s));
   }
   for (const std::string& name : rule.require_any()) {
