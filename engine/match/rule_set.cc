@@ -138,6 +138,20 @@ bool IsAbbreviation(std::string_view text, size_t dot) {
   return false;
 }
 
+// Newswire bodies are hard-wrapped ("invest 7.8 billion\nyuan"): a single line break between
+// a Latin letter, digit or comma and a lower-case letter or digit continues the sentence. Every
+// other line break (a heading, a paragraph, CJK text) ends it.
+bool IsSoftWrap(std::string_view text, size_t newline) {
+  size_t before = newline;
+  if (before > 0 && text[before - 1] == '\r') --before;
+  if (before == 0 || newline + 1 >= text.size()) return false;
+  unsigned char prev = static_cast<unsigned char>(text[before - 1]);
+  unsigned char next = static_cast<unsigned char>(text[newline + 1]);
+  bool prev_ok = core::IsAsciiAlnum(prev) || prev == ',' || prev == '-';
+  bool next_ok = (next >= 'a' && next <= 'z') || core::IsAsciiDigit(next);
+  return prev_ok && next_ok;
+}
+
 // A '.', '!' or '?' ends a sentence only when followed by white space, a closing quote or
 // bracket, or the end of the text ("1.15" and "U.S.-made" do not), and a '.' not after an
 // abbreviation.
@@ -183,7 +197,9 @@ int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, uns
       }
       break;
     case PatternKind::kSentenceEnd:
-      if (info.length == 1 && ctx->text[end - 1] != '\n' && !EndsSentence(ctx->text, end)) {
+      if (info.length == 1 && ctx->text[end - 1] == '\n') {
+        if (IsSoftWrap(ctx->text, end - 1)) break;
+      } else if (info.length == 1 && !EndsSentence(ctx->text, end)) {
         break;  // '.', '!', '?' that do not end a sentence
       }
       h.sentence_ends.push_back(end);

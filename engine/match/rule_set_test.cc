@@ -259,11 +259,17 @@ TEST_F(RuleSetTest, ChineseTerminatorsAlwaysEndSentences) {
   EXPECT_THAT(Scan("台積電。").sentence_ends, ElementsAre(12u));
 }
 
-TEST_F(RuleSetTest, NewlineAlwaysEndsASentence) {
+TEST_F(RuleSetTest, LineBreakEndsASentenceUnlessItIsAHardWrap) {
   // A line break is a 1-byte terminator like '.', but it needs no following space (regression:
-  // it used to go through the '.' check and was dropped before a letter).
+  // it used to go through the '.' check and was dropped before a letter). Only a wrap between a
+  // Latin word and a lower-case continuation is not an end.
   EXPECT_THAT(Scan("TSMC to build fab\nThe company said").sentence_ends, ElementsAre(18u));
-  EXPECT_THAT(Scan("line one\r\nline two").sentence_ends, ElementsAre(10u));
+  // A hard-wrapped newswire line continues the sentence.
+  EXPECT_THAT(Scan("will invest 7.8 billion\nyuan in a plant").sentence_ends, IsEmpty());
+  EXPECT_THAT(Scan("a stake of 65,\n70 pct").sentence_ends, IsEmpty());
+  EXPECT_THAT(Scan("中文標題\n正文").sentence_ends, ElementsAre(13u));
+  EXPECT_THAT(Scan("Line one\r\nLine two").sentence_ends, ElementsAre(10u));
+  EXPECT_THAT(Scan("line one\r\nline two").sentence_ends, IsEmpty());  // a CRLF hard wrap
   EXPECT_THAT(Scan("para one.\n\nNext").sentence_ends, ElementsAre(9u, 10u, 11u));
 }
 

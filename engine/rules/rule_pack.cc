@@ -292,7 +292,8 @@ absl::Status Compiler::CheckExample(const Example& ex) {
 
 void Compiler::AddSentenceEnds() {
   // '.', '!' and '?' are checked by the matcher (followed by a space or the end, not after an
-  // abbreviation); the others always end a sentence.
+  // abbreviation), and so is a line break (a hard wrap inside a sentence does not end it); the
+  // CJK terminators always end a sentence.
   for (std::string_view end : {".", "!", "?", "\n", "。", "！", "？"}) {
     match::PatternSpec spec;
     spec.expression = std::string(end);
