@@ -11,6 +11,7 @@ PACKAGES=(
   librdkafka-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 kcat
+  python3-confluent-kafka python3-protobuf openjdk-17-jre-headless maven
 )
 
 missing=()
