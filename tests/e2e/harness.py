@@ -423,13 +423,14 @@ def daemon_config(bootstrap, group, input_topics, analysis_topic, dlq_topic, eve
 class Daemon:
     """One `$WIRESCAN_BIN run --config FILE` process: config, stdout and stderr in WORKDIR."""
 
-    def __init__(self, name, workdir, config, binary=None, extra_args=()):
+    def __init__(self, name, workdir, config, binary=None, extra_args=(), env=None):
         self.name = name
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config = dict(config, client_id=name)
         self.binary = binary or os.environ.get("WIRESCAN_BIN")
         self.extra_args = list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.starts = 0
         self.config_path = self.workdir / f"{name}.yaml"
@@ -448,7 +449,8 @@ class Daemon:
             self.proc = subprocess.Popen(
                 [self.binary, "run", "--config", str(self.config_path), *self.extra_args,
                  *extra_args],
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True,
+                env=self.env)
         _live_procs[self.proc.pid] = self.proc
         log(f"{self.name}: started pid {self.proc.pid}")
         return self
@@ -624,7 +626,7 @@ class OutputReader:
             self.analyses[src] += 1
             self.order[src[:2]].append(src[2])
             self.analysis_keys[src] = msg.key()
-            if self.decoder is not None and self.n_messages % self.sample_every == 1:
+            if self.decoder is not None and (self.n_messages - 1) % self.sample_every == 0:
                 self._check_decoded(msg, where)
         elif topic == self.dlq_topic:
             reason = h.get(H_DLQ_REASON)

@@ -1,0 +1,520 @@
+#!/usr/bin/python3
+"""End-to-end tests of the wirescan daemon against a real Kafka broker (tests/kafka/broker.sh).
+
+  /usr/bin/python3 tests/e2e/test_daemon_e2e.py [--keep] [SCENARIO...]
+  /usr/bin/python3 tests/e2e/test_daemon_e2e.py --self-test
+
+Scenarios (names or numbers; all by default):
+  1 all_accounted   100,000 corpus articles, 6 partitions, two daemons in one group: every input
+                    offset has exactly one analysis or dead letter, per-partition order kept,
+                    committed offsets reach the high watermarks
+  2 kill9           kill -9 one of two daemons after ~30% of the outputs, restart it: nothing lost
+  3 broker_restart  broker stop + start mid-stream: the daemon recovers by itself, nothing lost
+  4 bad_records     deploy/samples/bad_records.ndjson + an oversized record + good ones: the
+                    right dead-letter reasons, unchanged bytes, the daemon keeps running
+  5 shutdown        SIGTERM under load: exit 0 within the timeout, commits covered by delivered
+                    outputs; a restart with --exit-when-idle completes the rest
+
+Prints one line per scenario and then `N passed, N failed[, N skipped]`; exits 1 on any failure.
+Without WIRESCAN_BIN every scenario is skipped (exit 0). --self-test runs scenarios 1 and 4 against
+tests/e2e/fake_daemon.py, then injects faults into the fake and requires the checks to fail.
+
+Environment: WIRESCAN_BIN (the daemon), WIRESCAN_SOURCE_DIR (repository root; default: two levels
+up from here), WIRESCAN_E2E_CORPUS (default $WIRESCAN_SOURCE_DIR/../shared/corpus),
+WIRESCAN_E2E_RECORDS (default 100000), WIRESCAN_E2E_BUDGET (seconds per scenario, default 300).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness as h  # noqa: E402
+
+FAKE = Path(__file__).resolve().parent / "fake_daemon.py"
+SHUTDOWN_TIMEOUT_MS = 10000
+SHUTDOWN_SLACK_S = 2.0  # process start-up/teardown on 2 shared cores
+
+
+class Failed(Exception):
+    pass
+
+
+def require(failures, what=""):
+    if failures:
+        raise Failed((what + ": " if what else "") + "; ".join(failures))
+
+
+class Ctx:
+    """What the scenarios share: one broker, a work directory, the decoder, the input file."""
+
+    def __init__(self, broker, workdir, binary, budget, records, fault=None):
+        self.broker = broker
+        self.workdir = Path(workdir)
+        self.binary = binary
+        self.budget = budget
+        self.records = records
+        self.fault = fault
+        self.decoder = h.AnalysisDecoder(self.workdir)
+        self.daemons = []
+        self._input = None
+        self.input_note = ""
+
+    @property
+    def bootstrap(self):
+        return self.broker.bootstrap
+
+    def input_file(self):
+        """The corpus articles as NDJSON (made once per run), or the samples fallback."""
+        if self._input is not None:
+            return self._input
+        corpus = Path(os.environ.get("WIRESCAN_E2E_CORPUS")
+                      or h.SOURCE_DIR.parent / "shared" / "corpus")
+        out = self.workdir / "articles.ndjson"
+        if (corpus / "en").is_dir() or (corpus / "zh").is_dir():
+            t0 = time.monotonic()
+            subprocess.run(
+                ["/usr/bin/python3", str(h.SOURCE_DIR / "tests" / "tools" / "corpus_to_ndjson.py"),
+                 "--corpus", str(corpus), "--lang", "all", "--repeat-to", str(self.records),
+                 "--seed", "1", "-o", str(out)],
+                check=True, timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.input_note = f"corpus en+zh x{self.records}"
+            h.log(f"converted {corpus} in {time.monotonic() - t0:.1f} s")
+        else:
+            n = min(self.records, 20000)
+            h.repeat_ndjson(h.SOURCE_DIR / "deploy" / "samples" / "articles.ndjson", out, n)
+            self.input_note = f"FALLBACK: no corpus at {corpus}, deploy/samples x{n}"
+            h.log(self.input_note)
+        self._input = out
+        return out
+
+    def daemon(self, name, config, env=None):
+        env = dict(env or {})
+        if self.fault:
+            env["WIRESCAN_FAKE_FAULT"] = self.fault
+        d = h.Daemon(name, self.workdir / "daemons", config, binary=self.binary, env=env)
+        self.daemons.append(d)
+        return d
+
+    def stop_all(self):
+        for d in self.daemons:
+            if d.alive():
+                d.stop(timeout=15)
+        self.daemons = []
+
+
+class Topics:
+    """A scenario's own input, analysis and dead-letter topics, and group id."""
+
+    def __init__(self, ctx, tag, in_parts, analysis_parts, dlq_parts=1):
+        base = h.unique(f"e2e-{tag}")
+        self.input, self.analysis, self.dlq = f"{base}.in", f"{base}.analysis", f"{base}.dlq"
+        self.event_prefix = f"{base}.events."
+        self.group = f"{base}-group"
+        self.in_parts, self.analysis_parts, self.dlq_parts = in_parts, analysis_parts, dlq_parts
+        ctx.broker.create_topic(self.input, in_parts)
+        ctx.broker.create_topic(self.analysis, analysis_parts)
+        ctx.broker.create_topic(self.dlq, dlq_parts)
+
+    def config(self, ctx, workers=2, **kw):
+        return h.daemon_config(ctx.bootstrap, self.group, [self.input], self.analysis, self.dlq,
+                               self.event_prefix, workers=workers,
+                               shutdown_timeout_ms=SHUTDOWN_TIMEOUT_MS, **kw)
+
+    def reader(self, ctx):
+        return h.OutputReader(ctx.bootstrap, self.analysis, self.dlq, self.analysis_parts,
+                              self.dlq_parts, decoder=ctx.decoder)
+
+
+def stop_expect_zero(d, failures):
+    """SIGTERM; the daemon must exit 0 within shutdown_timeout_ms (+ slack)."""
+    if not d.alive():
+        failures.append(f"{d.name} was not running at the end (exit {d.returncode()}): "
+                        f"{d.stderr_tail(5)}")
+        return
+    d.sigterm()
+    rc = d.wait(SHUTDOWN_TIMEOUT_MS / 1000 + SHUTDOWN_SLACK_S)
+    if rc is None:
+        failures.append(f"{d.name}: still running {SHUTDOWN_TIMEOUT_MS / 1000 + SHUTDOWN_SLACK_S:.0f}"
+                        " s after SIGTERM")
+        d.kill9()
+    elif rc != 0:
+        failures.append(f"{d.name}: exit {rc} after SIGTERM: {d.stderr_tail(5)}")
+
+
+def summary(stats, seconds):
+    return (f"{stats['inputs']} inputs: {stats['analyses']} analyses, {stats['dead_letters']} "
+            f"dead letters, {stats['duplicated_inputs']} duplicated inputs "
+            f"({stats['duplicate_messages']} extra messages), {stats['events']} events, "
+            f"{stats['decoded_samples']} decoded; {seconds:.1f} s "
+            f"({stats['inputs'] / max(seconds, 1e-3):.0f} msg/s)")
+
+
+def final_checks(ctx, t, loaded, reader, deadline, allow_duplicates):
+    """After the run: read all outputs, account, check the commits are at the end."""
+    reader.add_event_topics(ctx.broker.topics_with_prefix(t.event_prefix))
+    reader.catch_up(60, deadline)
+    failures, stats = reader.report(loaded, allow_duplicates=allow_duplicates)
+    cf, _ = h.check_commits(ctx.bootstrap, t.group, loaded)
+    return failures + cf, stats
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+def s_all_accounted(ctx, deadline, path=None, in_parts=6, analysis_parts=4, instances=2):
+    """Two daemons, one group: exactly one output per input, order kept, commits at the end.
+    The analysis topic has fewer partitions than the input, so the `mod` mapping is exercised."""
+    t = Topics(ctx, "accounted", in_parts, analysis_parts)
+    loaded = h.load_ndjson(ctx.bootstrap, t.input, in_parts, path or ctx.input_file())
+    ds = [ctx.daemon(f"accounted-{i}", t.config(ctx)) for i in range(instances)]
+    t0 = time.monotonic()
+    for d in ds:
+        d.start()
+    reader = t.reader(ctx)
+    try:
+        # Committed to the end implies (at-least-once) every output was delivered.
+        h.wait_committed(ctx.bootstrap, t.group, loaded, deadline.left(), deadline)
+        elapsed = time.monotonic() - t0
+        failures = []
+        for d in ds:
+            stop_expect_zero(d, failures)
+        f2, stats = final_checks(ctx, t, loaded, reader, deadline, allow_duplicates=False)
+        require(failures + f2)
+        note = f" [{ctx.input_note}]" if path is None else ""
+        return summary(stats, elapsed) + note
+    finally:
+        reader.close()
+
+
+def s_kill9(ctx, deadline):
+    t = Topics(ctx, "kill9", 6, 6)
+    loaded = h.load_ndjson(ctx.bootstrap, t.input, 6, ctx.input_file())
+    a = ctx.daemon("kill9-a", t.config(ctx))
+    b = ctx.daemon("kill9-b", t.config(ctx))
+    t0 = time.monotonic()
+    a.start()
+    b.start()
+    reader = t.reader(ctx)
+    try:
+        reader.wait_accounted(loaded.expected(), deadline.left(), deadline, fraction=0.3)
+        if not a.alive():
+            raise Failed(f"kill9-a exited early ({a.returncode()}): {a.stderr_tail(5)}")
+        a.kill9()
+        a.start()
+        h.wait_committed(ctx.bootstrap, t.group, loaded, deadline.left(), deadline)
+        elapsed = time.monotonic() - t0
+        failures = []
+        stop_expect_zero(a, failures)
+        stop_expect_zero(b, failures)
+        f2, stats = final_checks(ctx, t, loaded, reader, deadline, allow_duplicates=True)
+        require(failures + f2)
+        return summary(stats, elapsed) + " (kill -9 at 30%)"
+    finally:
+        reader.close()
+
+
+def s_broker_restart(ctx, deadline):
+    t = Topics(ctx, "brokerrestart", 6, 6)
+    loaded = h.load_ndjson(ctx.bootstrap, t.input, 6, ctx.input_file())
+    d = ctx.daemon("brokerrestart", t.config(ctx))
+    t0 = time.monotonic()
+    d.start()
+    reader = t.reader(ctx)
+    try:
+        reader.wait_accounted(loaded.expected(), deadline.left(), deadline, fraction=0.3)
+        restart_s = ctx.broker.restart()
+        h.wait_committed(ctx.bootstrap, t.group, loaded, deadline.left(), deadline)
+        elapsed = time.monotonic() - t0
+        failures = []
+        stop_expect_zero(d, failures)  # also fails if it died instead of recovering
+        f2, stats = final_checks(ctx, t, loaded, reader, deadline, allow_duplicates=True)
+        require(failures + f2)
+        return summary(stats, elapsed) + f" (broker down/up {restart_s:.1f} s at 30%)"
+    finally:
+        reader.close()
+
+
+BAD_EXPECTED = {  # bad_records.ndjson line -> dead-letter reason (deploy/samples/README.md)
+    0: "not_json", 1: "not_object", 2: "missing_body", 3: "wrong_type", 4: "empty_body",
+    5: "invalid_utf8",
+}
+MAX_RECORD_BYTES = 65536
+
+
+def s_bad_records(ctx, deadline):
+    """One partition: good, bad, good, bad, ..., oversized, good."""
+    samples = h.SOURCE_DIR / "deploy" / "samples"
+    good = [l for l in (samples / "articles.ndjson").read_bytes().split(b"\n") if l.strip()]
+    bad = [l for l in (samples / "bad_records.ndjson").read_bytes().split(b"\n") if l]
+    if len(bad) != len(BAD_EXPECTED):
+        raise Failed(f"bad_records.ndjson has {len(bad)} lines, the test knows {len(BAD_EXPECTED)}")
+    big = json.dumps({"id": "bad-too-large", "title": "Oversized",
+                      "body": "Valid but oversized. " * (MAX_RECORD_BYTES // 20 + 10),
+                      "source": "wirescan-e2e"}, separators=(",", ":")).encode()
+    assert len(big) > MAX_RECORD_BYTES
+    records, want = [], {}  # want: index -> reason, or None for an analysis
+    gi = 0
+    for i, line in enumerate(bad + [big]):
+        records.append(good[gi % len(good)])
+        want[len(records) - 1] = None
+        gi += 1
+        records.append(line)
+        want[len(records) - 1] = BAD_EXPECTED.get(i, "too_large")
+    for _ in range(3):
+        records.append(good[gi % len(good)])
+        want[len(records) - 1] = None
+        gi += 1
+    # Good ones repeat: give them distinct ids (an analysis's key is the article id).
+    keyed = []
+    for i, v in enumerate(records):
+        if want[i] is None:
+            obj = json.loads(v)
+            obj["id"] = f"{obj['id']}#e2e{i}"
+            v = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+        k = h.article_id(v)
+        keyed.append((k.encode() if k is not None else None, v))
+
+    t = Topics(ctx, "bad", 1, 1)
+    loaded = h.produce_records(ctx.bootstrap, t.input, 1, keyed, keep_values=True)
+    d = ctx.daemon("bad", t.config(ctx, input_extra={"max_record_bytes": MAX_RECORD_BYTES}))
+    t0 = time.monotonic()
+    d.start()
+    reader = t.reader(ctx)
+    reader.sample_every = 1
+    try:
+        h.wait_committed(ctx.bootstrap, t.group, loaded, min(120, deadline.left()), deadline)
+        reader.catch_up(60, deadline)
+        failures = []
+        for i, reason in want.items():
+            src = (t.input, 0, i)
+            dl = reader.dlq.get(src, [])
+            if reason is None:
+                if reader.analyses.get(src, 0) != 1 or dl:
+                    failures.append(f"good record at offset {i}: {reader.analyses.get(src, 0)} "
+                                    f"analyses, {len(dl)} dead letters "
+                                    f"({[x[2] for x in dl]})")
+                continue
+            if len(dl) != 1 or reader.analyses.get(src):
+                failures.append(f"offset {i} ({reason}): {len(dl)} dead letters, "
+                                f"{reader.analyses.get(src, 0)} analyses")
+                continue
+            key, value, got, msg = dl[0]
+            if got != reason:
+                failures.append(f"offset {i}: reason {got!r}, expected {reason!r} ({msg!r})")
+            if value != loaded.values[0][i]:
+                failures.append(f"offset {i} ({reason}): dead-letter value differs from the input "
+                                f"({len(value or b'')} vs {len(loaded.values[0][i])} bytes)")
+            if key != loaded.keys[0][i]:
+                failures.append(f"offset {i} ({reason}): key {key!r}, input key "
+                                f"{loaded.keys[0][i]!r}")
+            if not msg:
+                failures.append(f"offset {i} ({reason}): empty {h.H_DLQ_MESSAGE}")
+        if not d.alive():
+            failures.append(f"daemon died on bad input (exit {d.returncode()}): "
+                            f"{d.stderr_tail(5)}")
+        f2, stats = final_checks(ctx, t, loaded, reader, deadline, allow_duplicates=False)
+        stop_expect_zero(d, failures)
+        require(failures + f2)
+        return (f"{len(want) - list(want.values()).count(None)} bad records dead-lettered with "
+                f"the right reason and bytes, {list(want.values()).count(None)} good analysed, "
+                f"daemon alive, SIGTERM exit 0 ({time.monotonic() - t0:.1f} s)")
+    finally:
+        reader.close()
+
+
+def s_shutdown(ctx, deadline):
+    t = Topics(ctx, "shutdown", 6, 6)
+    loaded = h.load_ndjson(ctx.bootstrap, t.input, 6, ctx.input_file())
+    expected = loaded.expected()
+    d = ctx.daemon("shutdown", t.config(ctx))
+    d.start()
+    reader = t.reader(ctx)
+    try:
+        reader.wait_accounted(expected, deadline.left(), deadline, fraction=0.2)
+        seen_before = [s for s in expected if reader.analyses.get(s) or reader.dead_letters.get(s)]
+        d.sigterm()
+        rc = d.wait(SHUTDOWN_TIMEOUT_MS / 1000 + SHUTDOWN_SLACK_S)
+        failures = []
+        if rc is None:
+            d.kill9()
+            raise Failed(f"still running {SHUTDOWN_TIMEOUT_MS / 1000 + SHUTDOWN_SLACK_S:.0f} s "
+                         f"after SIGTERM: {d.stderr_tail(5)}")
+        if rc != 0:
+            failures.append(f"exit {rc} after SIGTERM: {d.stderr_tail(5)}")
+        exit_s = d.exit_seconds
+        reader.catch_up(60, deadline)
+        cov, committed = h.check_commit_coverage(ctx.bootstrap, t.group, loaded, reader)
+        failures += cov
+        # Drain + commit: what was delivered before SIGTERM must be committed by the exit.
+        uncommitted = [s for s in seen_before if (committed[s[1]] or 0) <= s[2]]
+        if uncommitted:
+            failures.append(f"{len(uncommitted)} input(s) whose outputs were delivered before "
+                            f"SIGTERM are not committed after exit, e.g. {sorted(uncommitted)[:3]}")
+        done_at_stop = sum(c or 0 for c in committed.values())
+        require(failures, "after SIGTERM")
+        # Restart: it must complete the rest and exit by itself.
+        d.start(["--exit-when-idle"])
+        rc = None
+        end = time.monotonic() + deadline.cap(deadline.left())
+        while rc is None and time.monotonic() < end:
+            rc = d.wait(1)
+            reader.poll_for(0.2)
+        if rc is None:
+            raise Failed(f"--exit-when-idle: still running when the budget ran out: "
+                         f"{d.stderr_tail(5)}")
+        if rc != 0:
+            failures.append(f"--exit-when-idle: exit {rc}: {d.stderr_tail(5)}")
+        f2, stats = final_checks(ctx, t, loaded, reader, deadline, allow_duplicates=True)
+        require(failures + f2, "after the restart")
+        return (f"SIGTERM at {len(seen_before)}/{len(expected)} outputs: exit 0 in {exit_s:.1f} s,"
+                f" {done_at_stop} committed, all covered; restart completed: "
+                f"{stats['duplicated_inputs']} duplicated inputs")
+    finally:
+        reader.close()
+
+
+SCENARIOS = [
+    ("all_accounted", s_all_accounted),
+    ("kill9", s_kill9),
+    ("broker_restart", s_broker_restart),
+    ("bad_records", s_bad_records),
+    ("shutdown", s_shutdown),
+]
+
+
+# --- self-test: the checks against the fake daemon, and that they can fail ------------------
+
+def _small_input(ctx, n=3000):
+    path = ctx.workdir / "small.ndjson"
+    if not path.exists():
+        h.repeat_ndjson(h.SOURCE_DIR / "deploy" / "samples" / "articles.ndjson", path, n)
+    return path
+
+
+def _expect_failure(ctx, deadline, fault, run, must_contain):
+    ctx.fault = fault
+    try:
+        run(ctx, deadline)
+    except (Failed, h.ScenarioTimeout) as e:
+        if must_contain not in str(e):
+            raise Failed(f"fault {fault}: failed, but not with {must_contain!r}: {e}") from None
+        return f"fault {fault} detected: {str(e)[:150]}"
+    finally:
+        ctx.fault = None
+        ctx.stop_all()
+    raise Failed(f"fault {fault} was NOT detected: the checks passed")
+
+
+def self_tests():
+    small = lambda ctx, dl: s_all_accounted(ctx, dl, path=_small_input(ctx), in_parts=3,  # noqa
+                                            analysis_parts=2, instances=1)
+    return [
+        ("all_accounted", s_all_accounted),
+        ("bad_records", s_bad_records),
+        ("detects:drop", lambda c, dl: _expect_failure(c, dl, "drop=1:7", small,
+                                                       "without any output")),
+        ("detects:reorder", lambda c, dl: _expect_failure(c, dl, "swap=0", small,
+                                                          "order broken")),
+        ("detects:commit_ahead", lambda c, dl: _expect_failure(c, dl, "commit_ahead=5", small,
+                                                               "high watermark")),
+        ("detects:dlq_bytes", lambda c, dl: _expect_failure(c, dl, "dlq_mutate", s_bad_records,
+                                                            "value differs")),
+        ("detects:dlq_reason", lambda c, dl: _expect_failure(c, dl, "dlq_reason", s_bad_records,
+                                                             "expected 'not_object'")),
+    ]
+
+
+# --- main --------------------------------------------------------------------------------------
+
+def main(argv):
+    keep = "--keep" in argv
+    self_test = "--self-test" in argv
+    names = [a for a in argv if not a.startswith("--")]
+    if self_test:
+        binary = str(FAKE)
+        todo = self_tests()
+    else:
+        binary = os.environ.get("WIRESCAN_BIN")
+        todo = SCENARIOS
+    if names:
+        byname = {n: f for n, f in todo}
+        picked = []
+        for n in names:
+            if n.isdigit() and 1 <= int(n) <= len(todo):
+                picked.append(todo[int(n) - 1])
+            elif n in byname:
+                picked.append((n, byname[n]))
+            else:
+                print(f"unknown scenario {n!r}; known: {', '.join(byname)}", file=sys.stderr)
+                return 2
+        todo = picked
+
+    passed = failed = skipped = 0
+    skip_reason = None
+    if not binary:
+        skip_reason = "WIRESCAN_BIN is not set"
+    elif not os.access(binary, os.X_OK):
+        skip_reason = f"WIRESCAN_BIN={binary} is not an executable file"
+    elif not shutil.which("java"):
+        skip_reason = "no java (tests/kafka/broker.sh needs Java 17)"
+    if skip_reason:
+        for n, _ in todo:
+            print(f"SKIP {n}: {skip_reason}", flush=True)
+        print(f"0 passed, 0 failed, {len(todo)} skipped")
+        return 0
+
+    budget = float(os.environ.get("WIRESCAN_E2E_BUDGET", "300"))
+    records = int(os.environ.get("WIRESCAN_E2E_RECORDS", "100000"))
+    workdir = Path(tempfile.mkdtemp(prefix="wirescan-e2e."))
+    broker = h.Broker(workdir / "kafka")
+    t_run = time.monotonic()
+    try:
+        try:
+            broker.start()
+        except Exception as e:  # noqa: BLE001 - every scenario fails the same way
+            for n, _ in todo:
+                print(f"FAIL {n}: broker did not start: {e}", flush=True)
+            print(f"0 passed, {len(todo)} failed")
+            return 1
+        ctx = Ctx(broker, workdir, binary, budget, records)
+        for n, fn in todo:
+            deadline = h.Deadline(budget, f"scenario {n}")
+            t0 = time.monotonic()
+            try:
+                detail = fn(ctx, deadline)
+                passed += 1
+                print(f"PASS {n}: {detail} [{time.monotonic() - t0:.1f} s]", flush=True)
+            except (Failed, h.ScenarioTimeout, AssertionError) as e:
+                failed += 1
+                print(f"FAIL {n}: {e} [{time.monotonic() - t0:.1f} s]", flush=True)
+                for d in ctx.daemons:
+                    print(f"  {d.name} stderr ({d.stderr_path}):\n{d.stderr_tail(10)}",
+                          file=sys.stderr)
+            except Exception as e:  # noqa: BLE001 - a harness error fails the scenario only
+                failed += 1
+                print(f"FAIL {n}: harness error {type(e).__name__}: {e}", flush=True)
+                traceback.print_exc()
+            finally:
+                ctx.stop_all()
+    finally:
+        broker.stop()
+        if keep or failed:
+            print(f"work directory kept: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        h.log(f"total {time.monotonic() - t_run:.1f} s")
+    line = f"{passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    print(line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
