@@ -14,20 +14,37 @@
 #include "engine/emit/output_writer.h"
 #include "engine/extract/extractor.h"
 #include "engine/parse/article_parser.h"
+#include "engine/daemon/run.h"
 #include "engine/rules/rule_pack.h"
 
 namespace wirescan::daemon {
+
+std::string DefaultRulesDir() {
+  if (const char* env = std::getenv("WIRESCAN_RULES"); env != nullptr && *env != '\0') return env;
+  // Installed layout first (bin/../share/wirescan/rules), then the source tree it was built from.
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto share = exe.parent_path().parent_path() / "share" / "wirescan" / "rules";
+    if (std::filesystem::is_directory(share, ec)) return share.string();
+  }
+  return WIRESCAN_DEFAULT_RULES_DIR;
+}
+
 namespace {
 
 constexpr std::string_view kMainUsage = R"(wirescan - turns news articles into structured events
 
 Usage:
+  wirescan run [--config FILE] [--exit-when-idle]
   wirescan extract [--rules DIR] [--format json|protobuf] [options] [FILE... | -]
   wirescan rules check [DIR]
   wirescan --version
   wirescan COMMAND --help
 
 Commands:
+  run           the streaming daemon (Kafka in, Protobuf out); without --config, an embedded
+                demo broker loaded with the sample articles, printing events as JSON lines
   extract       analyse articles from files (plain text, .jsonl/.ndjson) and print one
                 ArticleAnalysis per article
   rules check   validate and compile a rule pack and run its examples
@@ -62,18 +79,6 @@ constexpr std::string_view kRulesUsage = R"(Usage: wirescan rules check [DIR]
 Parses, validates and compiles the rule pack in DIR (default: the shipped pack), then runs its
 examples like unit tests. Prints file:line messages and exits 1 on any failure.
 )";
-
-std::string DefaultRulesDir() {
-  if (const char* env = std::getenv("WIRESCAN_RULES"); env != nullptr && *env != '\0') return env;
-  // Installed layout first (bin/../share/wirescan/rules), then the source tree it was built from.
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto share = exe.parent_path().parent_path() / "share" / "wirescan" / "rules";
-    if (std::filesystem::is_directory(share, ec)) return share.string();
-  }
-  return WIRESCAN_DEFAULT_RULES_DIR;
-}
 
 bool ReadFile(const std::string& path, std::string* out) {
   if (path == "-") {
@@ -342,6 +347,7 @@ int RunCli(int argc, char** argv) {
     return 0;
   }
   if (cmd == "extract") return RunExtract(std::move(args));
+  if (cmd == "run") return RunDaemon(std::move(args));
   if (cmd == "rules") return RunRulesCheck(std::move(args));
   return Usage("unknown command " + cmd, kMainUsage);
 }

@@ -1,0 +1,365 @@
+#include "engine/daemon/run.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "engine/config/daemon_config.h"
+#include "engine/core/log.h"
+#include "engine/core/strings.h"
+#include "engine/core/thread.h"
+#include "engine/emit/kafka_sink.h"
+#include "engine/emit/output_writer.h"
+#include "engine/pipeline/pipeline.h"
+#include "engine/rules/rule_pack.h"
+#include "engine/source/kafka_source.h"
+
+namespace wirescan::daemon {
+
+// The bundled sample articles (deploy/samples/articles.ndjson), embedded at build time.
+extern const char kSampleArticles[];
+extern const unsigned long kSampleArticlesSize;
+
+std::string DefaultRulesDir();  // cli.cc
+
+namespace {
+
+constexpr std::string_view kUsage = R"(Usage: wirescan run [--config FILE] [options]
+
+Runs the streaming daemon: consumes articles from Kafka, extracts mentions and events, and
+produces Protobuf messages (analyses, events, dead letters) to Kafka, at least once.
+
+Without --config: the embedded demo. An in-process Kafka-protocol broker (librdkafka's mock
+cluster) on 127.0.0.1 is loaded with the bundled sample articles, the full pipeline runs, and
+every produced event is printed as one JSON line on stdout.
+
+Options:
+  --config FILE       daemon configuration (YAML, see deploy/wirescan.example.yaml);
+                      WIRESCAN_* environment variables override any key
+  --exit-when-idle    exit once every assigned partition is drained and committed
+  --log-level LEVEL   debug, info (default), warning, error
+  --log-json          logs as one JSON object per line
+  --help
+Stops on SIGTERM or SIGINT: stops consuming, drains, flushes, commits, exits 0.
+)";
+
+std::atomic<bool> g_stop{false};  // set by ws:signals, read by ws:consumer
+
+// Blocks SIGTERM/SIGINT in this thread and every thread started after it, and waits for them
+// on ws:signals. Must run before any other thread starts.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = core::NamedThread("ws:signals", [this] {
+      timespec tick{0, 200 * 1000 * 1000};
+      while (!done_.load(std::memory_order_acquire)) {
+        int sig = sigtimedwait(&set_, nullptr, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+          core::LogInfo(sig == SIGTERM ? "SIGTERM" : "SIGINT", ": shutting down");
+          g_stop.store(true, std::memory_order_release);
+        }
+      }
+    });
+  }
+  ~SignalWatcher() {
+    done_.store(true, std::memory_order_release);
+    thread_.Join();
+  }
+
+ private:
+  sigset_t set_;
+  std::atomic<bool> done_{false};
+  core::NamedThread thread_;
+};
+
+std::map<std::string, std::string> Merge(const google::protobuf::Map<std::string, std::string>& a,
+                                         const google::protobuf::Map<std::string, std::string>& b) {
+  std::map<std::string, std::string> out(a.begin(), a.end());
+  for (const auto& [k, v] : b) out[k] = v;
+  return out;
+}
+
+// Output topics the pipeline may write, for creation at start-up.
+std::vector<std::string> OutputTopics(const pipeline::PipelineOptions& options,
+                                      const rules::RulePack& pack) {
+  std::set<std::string> topics;
+  if (options.analysis_topic != "-") topics.insert(options.analysis_topic);
+  topics.insert(options.dead_letter_topic);
+  for (const auto& ev : pack.model->events) topics.insert(pipeline::EventTopic(options, ev.type, ev.topic));
+  return {topics.begin(), topics.end()};
+}
+
+// Start-up admin work needs a client but no deliveries.
+class NoDeliveries : public emit::DeliveryListener {
+ public:
+  void OnDelivery(void*, bool, std::string_view) override {}
+};
+
+// Makes sure the output topics exist (created with as many partitions as the first input
+// topic) and returns the analysis topic's partition count.
+int PrepareTopics(const pipeline::PipelineOptions& options,
+                  const std::map<std::string, std::string>& producer_props,
+                  const rules::RulePack& pack) {
+  NoDeliveries none;
+  auto admin = emit::KafkaSink::Create(producer_props, &none);
+  if (!admin.ok()) return 1;
+  int input_partitions = 1;
+  for (int attempt = 0; attempt < 30 && !g_stop.load(); ++attempt) {
+    auto n = (*admin)->PartitionCount(options.topics.front(), 2000);
+    if (n.ok()) {
+      input_partitions = *n;
+      break;
+    }
+    core::LogWarning("waiting for input topic ", options.topics.front(), ": ", n.status().message());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  absl::Status ensured = (*admin)->EnsureTopics(OutputTopics(options, pack), input_partitions, 10000);
+  if (!ensured.ok()) core::LogWarning("output topics: ", ensured.message());
+  if (options.analysis_topic == "-") return 1;
+  auto n = (*admin)->PartitionCount(options.analysis_topic, 5000);
+  return n.ok() ? *n : 1;
+}
+
+// Runs the pipeline until stopped (or idle); returns the exit code.
+int RunPipeline(pipeline::PipelineOptions options,
+                const std::map<std::string, std::string>& producer_props,
+                std::shared_ptr<const rules::RulePack> pack,
+                const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
+  options.analysis_partitions = PrepareTopics(options, producer_props, *pack);
+  pipeline::PipelineManager manager(options, pack);
+  auto sink = emit::KafkaSink::Create(producer_props, manager.listener());
+  if (!sink.ok()) {
+    core::LogError(sink.status().message());
+    return 1;
+  }
+  core::LogInfo("rules ", pack->version, ": ", pack->stats.entities, " entities, ",
+                pack->stats.events, " event rules; consuming ", absl::StrJoin(options.topics, ","),
+                " with ", options.workers, " worker(s)");
+  emit::KafkaSink* out = sink->get();
+  absl::Status s = manager.Run(out, [out](int ms) { return out->Flush(ms); }, &g_stop);
+  const auto& c = manager.counters();
+  core::LogInfo("consumed ", c.consumed.load(), ", analysed ", c.analysed.load(), ", events ",
+                c.events.load(), ", dead letters ", c.dead_letters.load(), ", delivered ",
+                c.delivered.load(), ", delivery failures ", c.delivery_failures.load());
+  if (on_exit) on_exit(c);
+  if (!s.ok()) {
+    core::LogError("stopped: ", s.message());
+    return 1;
+  }
+  return 0;
+}
+
+pipeline::PipelineOptions OptionsFromConfig(const v1::config::DaemonConfig& cfg) {
+  pipeline::PipelineOptions o;
+  o.topics.assign(cfg.input().topics().begin(), cfg.input().topics().end());
+  o.consumer_properties = Merge(cfg.kafka(), cfg.consumer());
+  o.consumer_properties["bootstrap.servers"] = cfg.brokers();
+  o.consumer_properties["group.id"] = cfg.group_id();
+  o.consumer_properties["client.id"] = cfg.client_id();
+  o.plain_text = cfg.input().format() == v1::config::INPUT_FORMAT_TEXT;
+  const auto& f = cfg.input().fields();
+  o.fields = {f.id(), f.title(), f.body(), f.source(), f.url(), f.published_at()};
+  o.max_record_bytes = cfg.input().max_record_bytes();
+  o.default_source = cfg.input().default_source();
+  o.analysis_topic = cfg.output().analysis_topic();
+  o.event_topic_prefix = cfg.output().event_topic_prefix();
+  o.event_topics.insert(cfg.output().event_topics().begin(), cfg.output().event_topics().end());
+  o.dead_letter_topic = cfg.output().dead_letter_topic();
+  o.include_text = cfg.output().include_text();
+  o.workers = static_cast<int>(cfg.pipeline().workers());
+  o.queue_capacity = cfg.pipeline().queue_capacity();
+  o.batch_size = cfg.pipeline().batch_size();
+  o.commit_interval_ms = static_cast<int>(cfg.pipeline().commit_interval_ms());
+  o.shutdown_timeout_ms = static_cast<int>(cfg.pipeline().shutdown_timeout_ms());
+  return o;
+}
+
+int RunWithConfig(const std::string& path, bool exit_when_idle) {
+  auto cfg = config::LoadDaemonConfig(path, config::Environment::Process());
+  if (!cfg.ok()) {
+    core::LogError(cfg.status().message());
+    return 1;
+  }
+  std::string rules_dir = cfg->rules_dir().empty() ? DefaultRulesDir() : cfg->rules_dir();
+  auto pack = rules::LoadRulePack(rules_dir);
+  if (!pack.ok()) {
+    core::LogError("rules: ", pack.status().message());
+    return 1;
+  }
+  pipeline::PipelineOptions options = OptionsFromConfig(*cfg);
+  options.exit_when_idle = exit_when_idle;
+  std::map<std::string, std::string> producer = Merge(cfg->kafka(), cfg->producer());
+  producer["bootstrap.servers"] = cfg->brokers();
+  producer["client.id"] = cfg->client_id();
+  return RunPipeline(std::move(options), producer, *pack);
+}
+
+// ws:printer of the demo: prints every event of the event topics as one JSON line on stdout,
+// until stopped or until `expected` (once known, >= 0) events were printed.
+void PrintEvents(const std::string& bootstrap, const std::vector<std::string>& topics,
+                 const std::atomic<int64_t>* expected, const std::atomic<bool>* stop) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", "wirescan-demo-printer", err, sizeof(err));
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
+  rd_kafka_conf_set(conf, "session.timeout.ms", "6000", err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    core::LogError("printer: ", err);
+    return;
+  }
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  v1::Event event;
+  std::string json;
+  int64_t printed = 0;
+  while (!stop->load(std::memory_order_acquire)) {
+    int64_t want = expected->load(std::memory_order_acquire);
+    if (want >= 0 && printed >= want) break;
+    rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk, 100);
+    if (msg == nullptr) continue;
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        event.ParseFromArray(msg->payload, static_cast<int>(msg->len)) &&
+        emit::ToJsonLine(event, &json).ok()) {
+      std::cout << json << "\n" << std::flush;
+      ++printed;
+    }
+    rd_kafka_message_destroy(msg);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+int RunEmbedded(bool exit_when_idle) {
+  auto pack = rules::LoadRulePack(DefaultRulesDir());
+  if (!pack.ok()) {
+    core::LogError("rules: ", pack.status().message());
+    return 1;
+  }
+  // The in-process broker lives in a client handle of its own.
+  char err[512];
+  rd_kafka_conf_t* host_conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(host_conf, "log_level", "3", err, sizeof(err));  // it never connects
+  rd_kafka_t* host = rd_kafka_new(RD_KAFKA_PRODUCER, host_conf, err, sizeof(err));
+  if (host == nullptr) {
+    core::LogError("mock cluster host: ", err);
+    return 1;
+  }
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(host, 1);
+  const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
+  const std::string input = "wirescan.articles";
+  pipeline::PipelineOptions options;
+  options.topics = {input};
+  options.consumer_properties = {{"bootstrap.servers", bootstrap},
+                                 {"group.id", "wirescan-demo"},
+                                 // cooperative-sticky misbehaves on the mock cluster
+                                 {"partition.assignment.strategy", "range"},
+                                 {"session.timeout.ms", "6000"}};
+  options.exit_when_idle = exit_when_idle;
+  options.commit_interval_ms = 200;
+  rd_kafka_mock_topic_create(cluster, input.c_str(), 2, 1);
+  std::vector<std::string> event_topics;
+  for (const std::string& t : OutputTopics(options, **pack)) {
+    rd_kafka_mock_topic_create(cluster, t.c_str(), 2, 1);
+    if (t != options.analysis_topic && t != options.dead_letter_topic) event_topics.push_back(t);
+  }
+  core::LogInfo("embedded Kafka-protocol broker (librdkafka mock cluster) at ", bootstrap);
+
+  // Load the bundled samples into the input topic.
+  {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    std::string_view samples(kSampleArticles, kSampleArticlesSize);
+    int loaded = 0;
+    for (absl::string_view line : absl::StrSplit(core::Sv(samples), '\n', absl::SkipEmpty())) {
+      rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(input.c_str()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(line.data()), line.size()),
+                        RD_KAFKA_V_END);
+      ++loaded;
+    }
+    rd_kafka_flush(producer, 10000);
+    rd_kafka_destroy(producer);
+    core::LogInfo("loaded ", loaded, " sample article(s) into ", input);
+  }
+
+  std::atomic<int64_t> expected{-1};
+  std::atomic<bool> printer_stop{false};
+  std::atomic<bool> printer_done{false};
+  core::NamedThread printer("ws:printer", [&] {
+    PrintEvents(bootstrap, event_topics, &expected, &printer_stop);
+    printer_done.store(true, std::memory_order_release);
+  });
+  int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack,
+                         [&](const pipeline::PipelineCounters& c) {
+                           expected.store(static_cast<int64_t>(c.events.load()));
+                         });
+  // The printer stops by itself once it printed every produced event; bounded.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (code == 0 && !g_stop.load() && !printer_done.load(std::memory_order_acquire) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  printer_stop.store(true, std::memory_order_release);
+  printer.Join();
+  rd_kafka_mock_cluster_destroy(cluster);
+  rd_kafka_destroy(host);
+  return code;
+}
+
+}  // namespace
+
+int RunDaemon(std::vector<std::string> args) {
+  std::string config_path;
+  bool exit_when_idle = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--config" && i + 1 < args.size()) {
+      config_path = args[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      config_path = a.substr(9);
+    } else if (a == "--exit-when-idle") {
+      exit_when_idle = true;
+    } else if (a == "--log-json") {
+      core::SetLogJson(true);
+    } else if ((a == "--log-level" && i + 1 < args.size()) || a.rfind("--log-level=", 0) == 0) {
+      std::string v = a == "--log-level" ? args[++i] : a.substr(12);
+      core::LogLevel level;
+      if (!core::ParseLogLevel(v, &level)) {
+        std::cerr << "wirescan: --log-level must be debug, info, warning or error\n\n" << kUsage;
+        return 2;
+      }
+      core::SetLogLevel(level);
+    } else {
+      std::cerr << "wirescan: unknown option " << a << "\n\n" << kUsage;
+      return 2;
+    }
+  }
+  SignalWatcher signals;  // before any other thread
+  pthread_setname_np(pthread_self(), "ws:consumer");  // this thread runs the consumer loop
+  return config_path.empty() ? RunEmbedded(exit_when_idle) : RunWithConfig(config_path, exit_when_idle);
+}
+
+}  // namespace wirescan::daemon

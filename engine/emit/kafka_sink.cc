@@ -1,0 +1,170 @@
+#include "engine/emit/kafka_sink.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "engine/core/strings.h"
+
+namespace wirescan::emit {
+namespace {
+
+absl::Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {
+  char err[512];
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("producer property ", k, ": ", err));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
+    const std::map<std::string, std::string>& properties, DeliveryListener* listener) {
+  std::unique_ptr<KafkaSink> sink(new KafkaSink());
+  sink->listener_ = listener;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = properties;
+  props["enable.idempotence"] = "true";  // ordered, no duplicates from producer retries
+  if (!props.contains("linger.ms")) props["linger.ms"] = "5";
+  absl::Status s = SetAll(conf, props);
+  if (!s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* msg, void* op) {
+    OnDeliveryReport(rk, msg, op);
+  });
+  rd_kafka_conf_set_opaque(conf, sink.get());
+  char err[512];
+  sink->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (sink->rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("cannot create the producer: ", err));
+  }
+  KafkaSink* raw = sink.get();
+  sink->delivery_thread_ = core::NamedThread("ws:delivery", [raw] { raw->DeliveryLoop(); });
+  return sink;
+}
+
+KafkaSink::~KafkaSink() {
+  stop_.store(true, std::memory_order_release);
+  delivery_thread_.Join();
+  if (rk_ != nullptr) {
+    rd_kafka_poll(rk_, 0);  // serve any last reports
+    rd_kafka_destroy(rk_);
+  }
+}
+
+void KafkaSink::OnDeliveryReport(rd_kafka_t*, const void* msg_ptr, void* opaque) {
+  auto* sink = static_cast<KafkaSink*>(opaque);
+  const auto* msg = static_cast<const rd_kafka_message_t*>(msg_ptr);
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    sink->listener_->OnDelivery(msg->_private, true, {});
+  } else {
+    sink->listener_->OnDelivery(msg->_private, false, rd_kafka_err2str(msg->err));
+  }
+}
+
+void KafkaSink::DeliveryLoop() {
+  while (!stop_.load(std::memory_order_acquire)) rd_kafka_poll(rk_, 100);
+}
+
+absl::Status KafkaSink::Produce(const OutputMessage& m) {
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
+  for (const Header& h : m.headers) {
+    rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
+                        static_cast<ssize_t>(h.value.size()));
+  }
+  std::string topic(m.topic);
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(m.partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(m.opaque), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();  // headers now owned by rk
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || aborted_.load(std::memory_order_acquire)) {
+      rd_kafka_headers_destroy(headers);
+      return absl::UnavailableError(absl::StrCat("produce to ", topic, ": ", rd_kafka_err2str(err)));
+    }
+    // The producer queue is full: wait for deliveries to make room (the delivery thread polls).
+    // This blocks the worker, its partition queues fill, and the consumer pauses them.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+absl::Status KafkaSink::Flush(int timeout_ms) {
+  rd_kafka_resp_err_t err = rd_kafka_flush(rk_, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::DeadlineExceededError(absl::StrCat("flush: ", rd_kafka_outq_len(rk_),
+                                                    " message(s) still in flight"));
+  }
+  return absl::OkStatus();
+}
+
+int KafkaSink::OutstandingMessages() const { return rd_kafka_outq_len(rk_); }
+
+absl::StatusOr<int> KafkaSink::PartitionCount(const std::string& topic, int timeout_ms) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, rkt, &md, timeout_ms);
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("metadata for ", topic, ": ", rd_kafka_err2str(err)));
+  }
+  int count = -1;
+  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    count = md->topics[0].partition_cnt;
+  }
+  rd_kafka_metadata_destroy(md);
+  if (count <= 0) return absl::NotFoundError(absl::StrCat("topic ", topic, " does not exist"));
+  return count;
+}
+
+absl::Status KafkaSink::EnsureTopics(const std::vector<std::string>& topics, int partitions,
+                                     int timeout_ms) {
+  std::vector<rd_kafka_NewTopic_t*> news;
+  char err[512];
+  for (const std::string& t : topics) {
+    if (PartitionCount(t, timeout_ms).ok()) continue;
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.c_str(), partitions, -1, err, sizeof(err));
+    if (nt == nullptr) return absl::InvalidArgumentError(absl::StrCat("topic ", t, ": ", err));
+    news.push_back(nt);
+  }
+  if (news.empty()) return absl::OkStatus();
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk_);
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, err, sizeof(err));
+  rd_kafka_CreateTopics(rk_, news.data(), news.size(), options, queue);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
+  absl::Status status = absl::OkStatus();
+  if (ev == nullptr) {
+    status = absl::DeadlineExceededError("creating output topics timed out");
+  } else if (const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev)) {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (size_t i = 0; i < n; ++i) {
+      rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        status = absl::UnavailableError(absl::StrCat("creating topic ",
+                                                     rd_kafka_topic_result_name(results[i]), ": ",
+                                                     rd_kafka_err2str(e)));
+      }
+    }
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = absl::UnavailableError(rd_kafka_event_error_string(ev));
+  }
+  if (ev != nullptr) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_queue_destroy(queue);
+  for (rd_kafka_NewTopic_t* nt : news) rd_kafka_NewTopic_destroy(nt);
+  return status;
+}
+
+}  // namespace wirescan::emit

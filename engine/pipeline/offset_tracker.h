@@ -1,0 +1,81 @@
+#pragma once
+// OffsetTracker: the at-least-once bookkeeping of one input partition. Every consumed offset
+// gets a Slot whose `pending` count says how many things must still happen before the offset
+// may be committed: 1 for "not processed yet" (the guard), plus 1 per output message until its
+// delivery report arrives. The committable position is the first offset whose slot is not done
+// (a contiguous watermark): nothing at or above an incomplete offset is ever committed.
+//
+//   consumer thread:  Begin(offset)            -> slot, pending = 1
+//   worker thread:    AddOutputs(slot, n), produce n messages, Release(slot) (the guard)
+//   delivery thread:  Release(slot) per successful delivery report
+//   consumer thread:  Advance() -> offset to commit
+//
+// Invariants: slots [head_, tail_) are live, in offset order; a slot is reused only after
+// Advance() moved past it, which happens only once its pending count reached 0 (the last
+// access of any other thread is that final decrement, a release paired with Advance's acquire).
+//
+// Thread safety: Begin/Advance/Empty/InFlight from the consumer thread only; AddOutputs and
+// Release from any thread, on slots they were handed.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace wirescan::pipeline {
+
+class OffsetTracker {
+ public:
+  struct Slot {
+    int64_t offset = -1;
+    std::atomic<int32_t> pending{0};
+  };
+
+  explicit OffsetTracker(size_t capacity) {
+    size_t cap = 1;
+    while (cap < capacity) cap <<= 1;
+    mask_ = cap - 1;
+    slots_ = std::make_unique<Slot[]>(cap);
+  }
+
+  // Registers the next consumed offset; nullptr if `capacity` offsets are already in flight
+  // (the caller pauses the partition).
+  Slot* Begin(int64_t offset) {
+    if (tail_ - head_ > mask_) return nullptr;
+    Slot& s = slots_[tail_ & mask_];
+    s.offset = offset;
+    s.pending.store(1, std::memory_order_relaxed);  // published by the queue hand-off
+    ++tail_;
+    return &s;
+  }
+
+  static void AddOutputs(Slot* slot, int32_t n) {
+    slot->pending.fetch_add(n, std::memory_order_relaxed);  // the guard keeps it > 0
+  }
+  static void Release(Slot* slot) {
+    slot->pending.fetch_sub(1, std::memory_order_release);  // pairs with Advance's acquire
+  }
+
+  // Moves past every completed slot at the front; returns the offset to commit (the last
+  // completed offset + 1), or -1 if nothing completed since the last call.
+  int64_t Advance() {
+    int64_t next = -1;
+    while (head_ < tail_) {
+      Slot& s = slots_[head_ & mask_];
+      if (s.pending.load(std::memory_order_acquire) != 0) break;
+      next = s.offset + 1;
+      ++head_;
+    }
+    return next;
+  }
+
+  bool Empty() const { return head_ == tail_; }
+  uint64_t InFlight() const { return tail_ - head_; }
+
+ private:
+  uint64_t mask_ = 0;
+  std::unique_ptr<Slot[]> slots_;
+  uint64_t head_ = 0;  // consumer thread
+  uint64_t tail_ = 0;  // consumer thread
+};
+
+}  // namespace wirescan::pipeline

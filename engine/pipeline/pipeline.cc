@@ -1,0 +1,521 @@
+#include "engine/pipeline/pipeline.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/core/log.h"
+#include "engine/core/spsc_queue.h"
+#include "engine/core/strings.h"
+#include "engine/core/thread.h"
+#include "engine/extract/extractor.h"
+#include "engine/pipeline/offset_tracker.h"
+
+namespace wirescan::pipeline {
+
+using Clock = std::chrono::steady_clock;
+using source::TopicPartition;
+
+std::string EventTopic(const PipelineOptions& options, const std::string& type,
+                       const std::string& rule_topic) {
+  auto it = options.event_topics.find(type);
+  if (it != options.event_topics.end()) return it->second;
+  if (!rule_topic.empty()) return rule_topic;
+  return options.event_topic_prefix + type;
+}
+
+namespace {
+
+constexpr std::string_view kAnalysisType =
+    "application/x-protobuf; messageType=wirescan.v1.ArticleAnalysis";
+constexpr std::string_view kEventType = "application/x-protobuf; messageType=wirescan.v1.Event";
+
+// A consumed message on its way through a partition's queue.
+struct Item {
+  rd_kafka_message_t* message = nullptr;
+  OffsetTracker::Slot* slot = nullptr;
+};
+
+// One assigned input partition. Queue: SPSC, pushed by ws:consumer, popped by its worker.
+// Tracker: see OffsetTracker. The remaining fields belong to the consumer thread.
+struct PartitionState {
+  PartitionState(TopicPartition tp_in, size_t capacity)
+      : tp(std::move(tp_in)), queue(capacity), tracker(capacity * 2) {}
+  const TopicPartition tp;
+  core::SpscQueue<Item> queue;
+  OffsetTracker tracker;
+  // Consumer thread only:
+  std::deque<rd_kafka_message_t*> overflow;  // fetched while paused; no slot yet
+  bool paused = false;
+  bool at_eof = false;
+  int64_t committed = -1;  // last committed next-offset
+  int64_t done = -1;       // last watermark from the tracker
+  int worker = 0;
+};
+
+}  // namespace
+
+class PipelineManager::Impl : public emit::DeliveryListener, public source::RebalanceHandler {
+ public:
+  Impl(PipelineOptions options, std::shared_ptr<const rules::RulePack> rules,
+       PipelineCounters* counters)
+      : options_(std::move(options)), rules_(std::move(rules)), counters_(counters) {}
+
+  // --- DeliveryListener (ws:delivery) ---
+  void OnDelivery(void* opaque, bool ok, std::string_view error) override {
+    if (ok) {
+      counters_->delivered.fetch_add(1, std::memory_order_relaxed);
+      OffsetTracker::Release(static_cast<OffsetTracker::Slot*>(opaque));
+      return;
+    }
+    // The producer gave up after its retries. Not releasing the slot keeps every offset from
+    // this one on uncommitted; the daemon stops and a restart reprocesses them.
+    counters_->delivery_failures.fetch_add(1, std::memory_order_relaxed);
+    if (!fatal_.exchange(true, std::memory_order_acq_rel)) {
+      core::LogError("delivery failed: ", core::Sv(error), "; stopping without committing past it");
+    }
+  }
+
+  // --- RebalanceHandler (ws:consumer, inside Poll) ---
+  void OnAssigned(const std::vector<TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) override;
+
+  absl::Status Run(emit::Sink* sink, const std::function<absl::Status(int)>& flush,
+                   const std::atomic<bool>* stop);
+
+ private:
+  class Worker;
+
+  void Dispatch(rd_kafka_message_t* msg);
+  bool TryEnqueue(PartitionState* p, rd_kafka_message_t* msg);
+  void ServicePaused();
+  void CommitProgress(bool sync);
+  bool Idle();
+  void DropOverflow(PartitionState* p) {
+    for (rd_kafka_message_t* m : p->overflow) rd_kafka_message_destroy(m);
+    p->overflow.clear();
+  }
+  void WaitDrained(PartitionState* p, Clock::time_point deadline) {
+    while (Clock::now() < deadline && !fatal_.load(std::memory_order_acquire)) {
+      p->tracker.Advance();
+      if (p->queue.Size() == 0 && p->tracker.Empty()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  PipelineOptions options_;
+  std::shared_ptr<const rules::RulePack> rules_;
+  PipelineCounters* counters_;
+  std::unique_ptr<source::KafkaSource> source_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::map<TopicPartition, std::shared_ptr<PartitionState>> partitions_;  // consumer thread
+  // Revoked while messages were still queued (drain timed out): their messages are released
+  // once the workers have stopped.
+  std::vector<std::shared_ptr<PartitionState>> retired_;
+  std::atomic<bool> fatal_{false};  // set by ws:delivery or a worker, read by ws:consumer
+};
+
+// A worker thread and the partitions it owns.
+class PipelineManager::Impl::Worker {
+ public:
+  Worker(int index, Impl* owner, emit::Sink* sink)
+      : index_(index),
+        owner_(owner),
+        sink_(sink),
+        extractor_(owner->rules_->rules, owner->rules_->model),
+        parser_(owner->options_.fields, owner->options_.max_record_bytes) {}
+
+  void Start() {
+    thread_ = core::NamedThread(absl::StrCat("ws:worker-", index_), [this] { Loop(); });
+  }
+  void Stop() {
+    stop_.store(true, std::memory_order_release);
+    Wake();
+    thread_.Join();
+  }
+
+  void Add(std::shared_ptr<PartitionState> p) {
+    absl::MutexLock lock(&mu_);
+    assigned_.push_back(std::move(p));
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  void Remove(const std::shared_ptr<PartitionState>& p) {
+    absl::MutexLock lock(&mu_);
+    std::erase(assigned_, p);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  size_t Load() {
+    absl::MutexLock lock(&mu_);
+    return assigned_.size();
+  }
+
+  // Called by ws:consumer after pushing: wakes the worker if it sleeps.
+  void Wake() {
+    signal_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst)) signal_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    uint64_t seen_version = ~0ull;
+    std::vector<std::shared_ptr<PartitionState>> mine;
+    while (!stop_.load(std::memory_order_acquire)) {
+      const uint32_t seen = signal_.load(std::memory_order_seq_cst);
+      if (version_.load(std::memory_order_acquire) != seen_version) {
+        absl::MutexLock lock(&mu_);  // only when the assignment changed
+        mine = assigned_;
+        seen_version = version_.load(std::memory_order_acquire);
+      }
+      bool worked = false;
+      for (const auto& p : mine) worked |= ProcessBatch(p.get());
+      if (worked) continue;
+      sleeping_.store(true, std::memory_order_seq_cst);
+      if (signal_.load(std::memory_order_seq_cst) == seen && !stop_.load()) {
+        signal_.wait(seen, std::memory_order_seq_cst);
+      }
+      sleeping_.store(false, std::memory_order_seq_cst);
+    }
+  }
+
+  bool ProcessBatch(PartitionState* p) {
+    size_t n = 0;
+    while (n < owner_->options_.batch_size) {
+      Item* item = p->queue.Front();
+      if (item == nullptr) break;
+      Process(*p, *item);
+      rd_kafka_message_destroy(item->message);
+      p->queue.Pop();
+      ++n;
+    }
+    return n > 0;
+  }
+
+  void Produce(const emit::OutputMessage& m) {
+    absl::Status s = sink_->Produce(m);
+    if (!s.ok()) {
+      // Not queued: no delivery report will come; the slot stays pending and nothing at or
+      // after this offset is committed.
+      if (!owner_->fatal_.exchange(true)) core::LogError("produce failed: ", s.message());
+      return;
+    }
+    owner_->counters_->produced.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void Process(const PartitionState& p, const Item& item) {
+    const rd_kafka_message_t* msg = item.message;
+    const PipelineOptions& opt = owner_->options_;
+    PipelineCounters& c = *owner_->counters_;
+    std::string_view payload(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
+    std::string_view key(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0);
+    partition_text_ = absl::StrCat(p.tp.partition);
+    offset_text_ = absl::StrCat(msg->offset);
+    emit::Header headers[6] = {
+        {"wirescan-source-topic", p.tp.topic},
+        {"wirescan-source-partition", partition_text_},
+        {"wirescan-source-offset", offset_text_},
+        {"wirescan-rules-version", owner_->rules_->version},
+        {"content-type", kAnalysisType},
+        {},
+    };
+
+    core::ArticleView view;
+    parse::RecordError err = parse::RecordError::kOk;
+    if (opt.plain_text) {
+      if (payload.size() > opt.max_record_bytes) {
+        err = parse::RecordError::kTooLarge;
+        detail_ = absl::StrCat("record of ", payload.size(), " bytes exceeds the limit");
+      } else {
+        fallback_id_ = key.empty() ? absl::StrCat(p.tp.topic, "-", p.tp.partition, "-", msg->offset)
+                                   : std::string(key);
+        view = parse::ParsePlainText(payload, fallback_id_);
+        if (view.title.empty() && view.body.empty()) {
+          err = parse::RecordError::kEmptyBody;
+          detail_ = "empty message";
+        }
+      }
+    } else {
+      err = parser_.Parse(payload, &view, &detail_);
+      if (err == parse::RecordError::kOk && view.id.empty()) {
+        fallback_id_ = key.empty() ? absl::StrCat(p.tp.topic, "-", p.tp.partition, "-", msg->offset)
+                                   : std::string(key);
+        view.id = fallback_id_;
+      }
+    }
+    if (err == parse::RecordError::kOk && view.source.empty()) view.source = opt.default_source;
+    absl::Status analysed = absl::OkStatus();
+    if (err == parse::RecordError::kOk) {
+      analysed = extractor_.Analyze(view, {.include_text = opt.include_text}, &analysis_);
+      if (!analysed.ok()) {
+        err = parse::RecordError::kNotJson;  // unreachable in practice; reported below
+      }
+    }
+
+    if (err != parse::RecordError::kOk) {
+      // Dead letter: the input unchanged, with why and where it came from.
+      std::string_view reason = parse::RecordErrorName(err);
+      if (!analysed.ok()) {
+        reason = "extract_failed";
+        detail_ = std::string(analysed.message());
+      }
+      emit::Header dlq_headers[6] = {headers[0], headers[1], headers[2], headers[3],
+                                     {"wirescan-dlq-reason", reason},
+                                     {"wirescan-dlq-message", detail_}};
+      OffsetTracker::AddOutputs(item.slot, 1);
+      Produce({opt.dead_letter_topic, -1, key, payload, dlq_headers, item.slot});
+      c.dead_letters.fetch_add(1, std::memory_order_relaxed);
+      OffsetTracker::Release(item.slot);  // the guard: processing is done
+      return;
+    }
+
+    const bool with_analysis = opt.analysis_topic != "-";
+    OffsetTracker::AddOutputs(item.slot, (with_analysis ? 1 : 0) + analysis_.events_size());
+    if (with_analysis) {
+      analysis_.SerializeToString(&buffer_);
+      Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions,
+               analysis_.article().id(), buffer_, std::span(headers, 5), item.slot});
+    }
+    headers[4].value = kEventType;
+    for (const v1::Event& e : analysis_.events()) {
+      e.SerializeToString(&buffer_);
+      std::string topic = EventTopic(opt, e.type(), e.topic());
+      std::string_view event_key = e.primary_entity().empty() ? std::string_view(e.article_id())
+                                                              : std::string_view(e.primary_entity());
+      Produce({topic, -1, event_key, buffer_, std::span(headers, 5), item.slot});
+    }
+    c.analysed.fetch_add(1, std::memory_order_relaxed);
+    c.events.fetch_add(analysis_.events_size(), std::memory_order_relaxed);
+    OffsetTracker::Release(item.slot);  // the guard: every output is queued
+  }
+
+  const int index_;
+  Impl* const owner_;
+  emit::Sink* const sink_;
+  core::NamedThread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint32_t> signal_{0};       // bumped by Wake(); the worker waits on it
+  std::atomic<bool> sleeping_{false};     // seq_cst with signal_: no lost wake-ups
+  absl::Mutex mu_;
+  std::vector<std::shared_ptr<PartitionState>> assigned_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> version_{0};      // bumped under mu_ when assigned_ changes
+  // Worker-thread state, reused across messages.
+  extract::Extractor extractor_;
+  parse::JsonArticleParser parser_;
+  v1::ArticleAnalysis analysis_;
+  std::string buffer_, detail_, fallback_id_, partition_text_, offset_text_;
+};
+
+void PipelineManager::Impl::OnAssigned(const std::vector<TopicPartition>& partitions) {
+  for (const TopicPartition& tp : partitions) {
+    auto state = std::make_shared<PartitionState>(tp, options_.queue_capacity);
+    // Least-loaded worker: partitions spread evenly as the assignment changes.
+    int best = 0;
+    for (int w = 1; w < static_cast<int>(workers_.size()); ++w) {
+      if (workers_[w]->Load() < workers_[best]->Load()) best = w;
+    }
+    state->worker = best;
+    workers_[best]->Add(state);
+    partitions_[tp] = state;
+    core::LogInfo("assigned ", tp.topic, "[", tp.partition, "] to ws:worker-", best);
+  }
+}
+
+void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) {
+  // Finish what is in the queues (bounded), commit the completed watermark, then let go.
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_timeout_ms);
+  std::map<TopicPartition, int64_t> commits;
+  for (const TopicPartition& tp : partitions) {
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end()) continue;
+    PartitionState& p = *it->second;
+    DropOverflow(&p);  // not started: the next owner reads them again
+    if (!lost) {
+      WaitDrained(&p, deadline);
+      int64_t next = p.tracker.Advance();
+      if (next >= 0) p.done = next;
+      if (p.done > p.committed) commits[tp] = p.done;
+    }
+  }
+  if (!commits.empty()) {
+    absl::Status s = source_->Commit(commits, /*sync=*/true);
+    if (!s.ok()) core::LogWarning("commit on revoke: ", s.message());
+    for (const auto& [tp, off] : commits) partitions_[tp]->committed = off;
+  }
+  for (const TopicPartition& tp : partitions) {
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end()) continue;
+    if (!it->second->tracker.Empty()) {
+      core::LogWarning("revoked ", tp.topic, "[", tp.partition, "] with ",
+                       it->second->tracker.InFlight(), " offset(s) unfinished",
+                       lost ? " (lost)" : "; they will be reprocessed by the next owner");
+    }
+    workers_[it->second->worker]->Remove(it->second);
+    if (it->second->queue.Size() != 0) retired_.push_back(it->second);  // freed at shutdown
+    partitions_.erase(it);
+    core::LogInfo(lost ? "lost " : "revoked ", tp.topic, "[", tp.partition, "]");
+  }
+}
+
+
+bool PipelineManager::Impl::TryEnqueue(PartitionState* p, rd_kafka_message_t* msg) {
+  // This thread is the queue's only producer: room seen now is still there at the push.
+  if (p->queue.Size() >= p->queue.capacity()) return false;
+  OffsetTracker::Slot* slot = p->tracker.Begin(msg->offset);
+  if (slot == nullptr) return false;
+  Item item{msg, slot};
+  p->queue.TryPush(item);
+  workers_[p->worker]->Wake();
+  return true;
+}
+
+void PipelineManager::Impl::Dispatch(rd_kafka_message_t* msg) {
+  auto it = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
+  if (it == partitions_.end()) {  // not (or no longer) ours
+    rd_kafka_message_destroy(msg);
+    return;
+  }
+  PartitionState* p = it->second.get();
+  p->at_eof = false;
+  counters_->consumed.fetch_add(1, std::memory_order_relaxed);
+  if (!p->overflow.empty() || !TryEnqueue(p, msg)) {
+    p->overflow.push_back(msg);
+    if (!p->paused) {
+      source_->Pause(p->tp);  // backpressure: stop fetching instead of buffering
+      p->paused = true;
+      counters_->pauses.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+void PipelineManager::Impl::ServicePaused() {
+  for (auto& [tp, state] : partitions_) {
+    PartitionState* p = state.get();
+    if (!p->paused) continue;
+    while (!p->overflow.empty() && TryEnqueue(p, p->overflow.front())) p->overflow.pop_front();
+    if (p->overflow.empty() && p->queue.Size() <= p->queue.capacity() / 2) {
+      source_->Resume(p->tp);
+      p->paused = false;
+    }
+  }
+}
+
+void PipelineManager::Impl::CommitProgress(bool sync) {
+  std::map<TopicPartition, int64_t> commits;
+  for (auto& [tp, p] : partitions_) {
+    int64_t next = p->tracker.Advance();
+    if (next >= 0) p->done = next;
+    if (p->done > p->committed) commits[tp] = p->done;
+  }
+  if (commits.empty()) return;
+  absl::Status s = source_->Commit(commits, sync);
+  if (!s.ok()) {
+    core::LogWarning("commit: ", s.message());
+    return;
+  }
+  counters_->commits.fetch_add(1, std::memory_order_relaxed);
+  for (const auto& [tp, off] : commits) partitions_[tp]->committed = off;
+}
+
+bool PipelineManager::Impl::Idle() {
+  if (partitions_.empty()) return false;
+  for (auto& [tp, p] : partitions_) {
+    if (!p->at_eof || !p->overflow.empty() || p->queue.Size() != 0) return false;
+    p->tracker.Advance();
+    if (!p->tracker.Empty()) return false;
+  }
+  return true;
+}
+
+absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
+                                        const std::function<absl::Status(int)>& flush,
+                                        const std::atomic<bool>* stop) {
+  auto src = source::KafkaSource::Create(options_.consumer_properties, this);
+  if (!src.ok()) return src.status();
+  source_ = std::move(*src);
+  for (int w = 0; w < options_.workers; ++w) {
+    workers_.push_back(std::make_unique<Worker>(w, this, sink));
+    workers_.back()->Start();
+  }
+  absl::Status status = source_->Subscribe(options_.topics);
+  auto last_commit = Clock::now();
+  const auto interval = std::chrono::milliseconds(options_.commit_interval_ms);
+  bool idle_exit = false;
+  while (status.ok() && !stop->load(std::memory_order_acquire)) {
+    if (fatal_.load(std::memory_order_acquire)) {
+      status = absl::InternalError("an output could not be delivered");
+      break;
+    }
+    rd_kafka_message_t* msg = source_->Poll(50);
+    if (msg != nullptr) {
+      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        auto it = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
+        if (it != partitions_.end() && it->second->overflow.empty()) it->second->at_eof = true;
+        rd_kafka_message_destroy(msg);
+      } else if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        core::LogWarning("consumer: ", rd_kafka_message_errstr(msg));
+        rd_kafka_message_destroy(msg);
+      } else {
+        Dispatch(msg);
+      }
+    }
+    ServicePaused();
+    if (Clock::now() - last_commit >= interval) {
+      CommitProgress(/*sync=*/false);
+      last_commit = Clock::now();
+    }
+    if (options_.exit_when_idle && Idle()) {
+      idle_exit = true;
+      break;
+    }
+  }
+
+  // Shutdown: stop fetching, finish what is queued, flush, commit, leave the group.
+  core::LogInfo(idle_exit ? "input drained" : "stopping", ": draining ", partitions_.size(),
+                " partition(s)");
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_timeout_ms);
+  for (auto& [tp, p] : partitions_) {
+    if (!p->paused) source_->Pause(tp);
+    p->paused = true;
+    DropOverflow(p.get());
+  }
+  for (auto& [tp, p] : partitions_) WaitDrained(p.get(), deadline);
+  int remaining_ms = static_cast<int>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+  absl::Status flushed = flush(remaining_ms);
+  if (!flushed.ok()) core::LogWarning("flush: ", flushed.message());
+  CommitProgress(/*sync=*/true);
+  source_->Close();  // revokes: the handler commits again (a no-op if nothing changed)
+  for (auto& w : workers_) w->Stop();
+  sink->Abort();
+  // Whatever the workers did not reach (a drain that timed out) is released, never committed.
+  for (auto& p : retired_) {
+    Item item;
+    while (p->queue.TryPop(&item)) rd_kafka_message_destroy(item.message);
+  }
+  for (auto& [tp, p] : partitions_) {
+    Item item;
+    while (p->queue.TryPop(&item)) rd_kafka_message_destroy(item.message);
+  }
+  if (fatal_.load() && status.ok()) status = absl::InternalError("an output could not be delivered");
+  return status;
+}
+
+PipelineManager::PipelineManager(PipelineOptions options,
+                                 std::shared_ptr<const rules::RulePack> rules)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(rules), &counters_)) {}
+
+PipelineManager::~PipelineManager() = default;
+
+emit::DeliveryListener* PipelineManager::listener() { return impl_.get(); }
+
+absl::Status PipelineManager::Run(emit::Sink* sink, const std::function<absl::Status(int)>& flush,
+                                  const std::atomic<bool>* stop) {
+  return impl_->Run(sink, flush, stop);
+}
+
+}  // namespace wirescan::pipeline

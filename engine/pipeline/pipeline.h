@@ -1,0 +1,103 @@
+#pragma once
+// The streaming data plane and its control.
+//
+//   ws:consumer (the thread that calls Run)   KafkaSource poll -> per-partition SPSC queue;
+//       pauses a partition whose queue or tracker is full; rebalance callbacks; commits the
+//       contiguous delivered watermark of every partition every commit_interval_ms.
+//   ws:worker-N (N = 0..workers-1)             each owns a set of partitions; takes a batch of
+//       up to batch_size messages from one partition at a time, then parse -> match/extract ->
+//       Protobuf -> Sink. One partition is processed by exactly one worker, in offset order.
+//   ws:delivery (the sink's)                   delivery reports -> OffsetTracker::Release.
+//
+// Nothing on the per-message path takes a lock: queues are SPSC, trackers use one atomic per
+// offset, each worker has its own Extractor (Hyperscan scratch) and parser. A worker's partition
+// list is guarded by a mutex taken only when the list changed (assign/revoke), between batches.
+//
+// At-least-once: an input offset is committed only when every output of every message at or
+// below it has a successful delivery report. A record that cannot be an article goes to the
+// dead-letter topic unchanged, with its reason; it counts like any other output.
+//
+// Thread safety: Run() on one thread; RequestStop() from any thread (signal handlers use a flag
+// the caller polls instead).
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/emit/sink.h"
+#include "engine/parse/article_parser.h"
+#include "engine/rules/rule_pack.h"
+#include "engine/source/kafka_source.h"
+
+namespace wirescan::pipeline {
+
+struct PipelineOptions {
+  std::vector<std::string> topics;
+  std::map<std::string, std::string> consumer_properties;  // bootstrap, group.id, ...
+  bool plain_text = false;
+  parse::FieldMapping fields;
+  size_t max_record_bytes = parse::JsonArticleParser::kDefaultMaxRecordBytes;
+  std::string default_source;
+  std::string analysis_topic = "wirescan.analysis";  // "-": no analyses
+  int analysis_partitions = 1;                       // partition = input partition mod this
+  std::string event_topic_prefix = "wirescan.events.";
+  std::map<std::string, std::string> event_topics;   // type -> topic (overrides rule topics)
+  std::string dead_letter_topic = "wirescan.dlq";
+  bool include_text = false;
+  int workers = 2;
+  size_t queue_capacity = 1024;
+  size_t batch_size = 64;
+  int commit_interval_ms = 1000;
+  int shutdown_timeout_ms = 10000;
+  bool exit_when_idle = false;  // return once every assigned partition is drained and committed
+};
+
+// Counters readable from any thread (relaxed; for logs, tests and metrics).
+struct PipelineCounters {
+  std::atomic<uint64_t> consumed{0};
+  std::atomic<uint64_t> analysed{0};
+  std::atomic<uint64_t> dead_letters{0};
+  std::atomic<uint64_t> events{0};
+  std::atomic<uint64_t> produced{0};
+  std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> delivery_failures{0};
+  std::atomic<uint64_t> pauses{0};
+  std::atomic<uint64_t> commits{0};
+};
+
+// The topic an event goes to: options.event_topics[type], else the rule's topic, else
+// prefix + type.
+std::string EventTopic(const PipelineOptions& options, const std::string& type,
+                       const std::string& rule_topic);
+
+class PipelineManager {
+ public:
+  // REQUIRES: `sink` outlives the manager; the sink's DeliveryListener is listener().
+  PipelineManager(PipelineOptions options, std::shared_ptr<const rules::RulePack> rules);
+  ~PipelineManager();
+  PipelineManager(const PipelineManager&) = delete;
+  PipelineManager& operator=(const PipelineManager&) = delete;
+
+  // The listener to give the sink before calling Run().
+  emit::DeliveryListener* listener();
+
+  // Consumes until `stop` becomes true (then drains, flushes, commits and returns OK), until
+  // idle with exit_when_idle, or until a fatal error (a delivery that failed after the
+  // producer's retries: nothing past it is committed, and the error is returned).
+  // `flush` waits for the sink's outstanding deliveries (KafkaSink::Flush).
+  absl::Status Run(emit::Sink* sink, const std::function<absl::Status(int)>& flush,
+                   const std::atomic<bool>* stop);
+
+  const PipelineCounters& counters() const { return counters_; }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  PipelineCounters counters_;
+};
+
+}  // namespace wirescan::pipeline

@@ -1,0 +1,173 @@
+#include "engine/source/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "engine/core/log.h"
+
+namespace wirescan::source {
+namespace {
+
+std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* parts) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; i < parts->cnt; ++i) {
+    out.push_back({parts->elems[i].topic, parts->elems[i].partition});
+  }
+  return out;
+}
+
+rd_kafka_topic_partition_list_t* ToList(const std::vector<TopicPartition>& tps) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(tps.size()));
+  for (const auto& tp : tps) rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition);
+  return list;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
+    const std::map<std::string, std::string>& properties, RebalanceHandler* handler) {
+  std::unique_ptr<KafkaSource> src(new KafkaSource());
+  src->handler_ = handler;
+  std::map<std::string, std::string> props = properties;
+  props["enable.auto.commit"] = "false";
+  props["enable.auto.offset.store"] = "false";
+  props["enable.partition.eof"] = "true";
+  if (!props.contains("auto.offset.reset")) props["auto.offset.reset"] = "earliest";
+  if (!props.contains("partition.assignment.strategy")) {
+    props["partition.assignment.strategy"] = "cooperative-sticky";
+  }
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(absl::StrCat("consumer property ", k, ": ", err));
+    }
+  }
+  rd_kafka_conf_set_rebalance_cb(
+      conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+               void* opaque) { OnRebalance(rk, static_cast<int>(err), parts, opaque); });
+  rd_kafka_conf_set_opaque(conf, src.get());
+  src->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (src->rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("cannot create the consumer: ", err));
+  }
+  rd_kafka_poll_set_consumer(src->rk_);
+  return src;
+}
+
+KafkaSource::~KafkaSource() {
+  if (rk_ == nullptr) return;
+  Close();
+  rd_kafka_destroy(rk_);
+}
+
+absl::Status KafkaSource::Subscribe(const std::vector<std::string>& topics) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) {
+    rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("subscribe: ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+rd_kafka_message_t* KafkaSource::Poll(int timeout_ms) {
+  return rd_kafka_consumer_poll(rk_, timeout_ms);
+}
+
+void KafkaSource::Pause(const TopicPartition& tp) {
+  rd_kafka_topic_partition_list_t* list = ToList({tp});
+  rd_kafka_pause_partitions(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+void KafkaSource::Resume(const TopicPartition& tp) {
+  rd_kafka_topic_partition_list_t* list = ToList({tp});
+  rd_kafka_resume_partitions(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+absl::Status KafkaSource::Commit(const std::map<TopicPartition, int64_t>& offsets, bool sync) {
+  if (offsets.empty()) return absl::OkStatus();
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [tp, off] : offsets) {
+    rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset = off;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, sync ? 0 : 1);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    return absl::UnavailableError(absl::StrCat("commit: ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+void KafkaSource::Close() {
+  if (closed_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(rk_);
+}
+
+absl::StatusOr<std::map<TopicPartition, int64_t>> KafkaSource::Committed(
+    const std::vector<TopicPartition>& partitions, int timeout_ms) {
+  rd_kafka_topic_partition_list_t* list = ToList(partitions);
+  rd_kafka_resp_err_t err = rd_kafka_committed(rk_, list, timeout_ms);
+  std::map<TopicPartition, int64_t> out;
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < list->cnt; ++i) {
+      out[{list->elems[i].topic, list->elems[i].partition}] = list->elems[i].offset;
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("committed: ", rd_kafka_err2str(err)));
+  }
+  return out;
+}
+
+void KafkaSource::OnRebalance(rd_kafka_t* rk, int err_int, rd_kafka_topic_partition_list_t* parts,
+                              void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  auto err = static_cast<rd_kafka_resp_err_t>(err_int);
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->handler_->OnAssigned(ToVector(parts));
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
+      if (e != nullptr) {
+        core::LogError("incremental assign: ", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    self->handler_->OnRevoked(ToVector(parts), rd_kafka_assignment_lost(rk) != 0);
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
+      if (e != nullptr) {
+        core::LogError("incremental unassign: ", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+    return;
+  }
+  core::LogError("rebalance error: ", rd_kafka_err2str(err));
+  self->handler_->OnRevoked(ToVector(parts), true);
+  rd_kafka_assign(rk, nullptr);
+}
+
+}  // namespace wirescan::source

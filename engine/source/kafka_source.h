@@ -1,0 +1,78 @@
+#pragma once
+// KafkaSource: the input side, a librdkafka consumer-group member. It subscribes to the input
+// topics, hands messages to the pipeline one by one, and calls a RebalanceHandler (on the
+// consumer thread, from inside Poll) when partitions are assigned or revoked. Offsets are
+// committed explicitly (auto-commit and auto offset store are off).
+//
+// Lifecycle: Create() -> Subscribe() -> Poll()... -> Close() (leaves the group, revoking).
+// Thread safety: confined to the consumer thread ("ws:consumer"), except Commit(), which
+// librdkafka allows from any thread.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_message_s rd_kafka_message_t;
+typedef struct rd_kafka_topic_partition_list_s rd_kafka_topic_partition_list_t;
+
+namespace wirescan::source {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  bool operator<(const TopicPartition& o) const {
+    return topic != o.topic ? topic < o.topic : partition < o.partition;
+  }
+  bool operator==(const TopicPartition& o) const {
+    return topic == o.topic && partition == o.partition;
+  }
+};
+
+class RebalanceHandler {
+ public:
+  virtual ~RebalanceHandler() = default;
+  // New partitions, before any of their messages is returned by Poll().
+  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
+  // Partitions about to leave this member: finish or abandon their work and commit what is
+  // complete before returning. `lost`: the group already gave them away; do not commit.
+  virtual void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+};
+
+class KafkaSource {
+ public:
+  // `properties`: librdkafka consumer settings (bootstrap.servers, group.id, ...). wirescan sets
+  // enable.auto.commit=false, enable.auto.offset.store=false, enable.partition.eof=true.
+  static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(
+      const std::map<std::string, std::string>& properties, RebalanceHandler* handler);
+  ~KafkaSource();
+
+  absl::Status Subscribe(const std::vector<std::string>& topics);
+  // The next message or event, or nullptr after `timeout_ms`. The caller owns the message
+  // (rd_kafka_message_destroy). Partition-EOF events have err RD_KAFKA_RESP_ERR__PARTITION_EOF.
+  rd_kafka_message_t* Poll(int timeout_ms);
+  void Pause(const TopicPartition& tp);
+  void Resume(const TopicPartition& tp);
+  // Commits next-offset-to-consume per partition; async unless `sync`.
+  absl::Status Commit(const std::map<TopicPartition, int64_t>& offsets, bool sync);
+  // Leaves the group (the revoke callback runs from inside this call).
+  void Close();
+  // Committed offsets of the group for `partitions` (-1001 when none).
+  absl::StatusOr<std::map<TopicPartition, int64_t>> Committed(
+      const std::vector<TopicPartition>& partitions, int timeout_ms);
+
+ private:
+  KafkaSource() = default;
+  static void OnRebalance(rd_kafka_t* rk, int err, rd_kafka_topic_partition_list_t* parts,
+                          void* opaque);
+
+  rd_kafka_t* rk_ = nullptr;
+  RebalanceHandler* handler_ = nullptr;
+  bool closed_ = false;
+};
+
+}  // namespace wirescan::source
