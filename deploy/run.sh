@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs wirescan's main job on the bundled sample articles: checks the shipped
-# rule pack, then extracts every sample and prints its events (one JSON object per line).
-# Until the Kafka daemon lands, the main job is the one-shot `wirescan extract`.
+# Sets up, builds and runs wirescan's main job: the daemon, here in its embedded form. An
+# in-process Kafka-protocol broker is loaded with the bundled sample articles, the full pipeline
+# runs, and every event is printed as one JSON line on stdout. Ctrl-C stops it (or pass
+# --exit-when-idle to stop once the samples are processed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,5 +10,4 @@ bash deploy/setup.sh
 cmake --preset release > /dev/null
 cmake --build --preset release --target wirescan
 bin=build/release/engine/wirescan
-"${bin}" rules check rules
-"${bin}" extract --events-only deploy/samples/articles.ndjson "$@"
+exec "${bin}" run "$@"

@@ -115,8 +115,8 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
   std::unique_ptr<source::KafkaSource> source_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<TopicPartition, std::shared_ptr<PartitionState>> partitions_;  // consumer thread
-  // Revoked while messages were still queued (drain timed out): their messages are released
-  // once the workers have stopped.
+  // Revoked before all their work finished (drain timed out, or lost): delivery reports and
+  // queued messages may still reference them; released once the workers and the sink stopped.
   std::vector<std::shared_ptr<PartitionState>> retired_;
   std::atomic<bool> fatal_{false};  // set by ws:delivery or a worker, read by ws:consumer
 };
@@ -355,7 +355,11 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
                        lost ? " (lost)" : "; they will be reprocessed by the next owner");
     }
     workers_[it->second->worker]->Remove(it->second);
-    if (it->second->queue.Size() != 0) retired_.push_back(it->second);  // freed at shutdown
+    // Queued messages or outstanding delivery reports still point into this state: keep it
+    // alive until shutdown (after the producer's flush).
+    if (it->second->queue.Size() != 0 || !it->second->tracker.Empty()) {
+      retired_.push_back(it->second);
+    }
     partitions_.erase(it);
     core::LogInfo(lost ? "lost " : "revoked ", tp.topic, "[", tp.partition, "]");
   }
