@@ -1,0 +1,578 @@
+#include "engine/config/daemon_config.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/core/strings.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace wirescan::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using v1::config::DaemonConfig;
+using Vars = absl::flat_hash_map<std::string, std::string>;
+
+// A complete, commented example: every field, with its default unless the comment says otherwise.
+// (The same text is shipped as deploy/wirescan.example.yaml.)
+constexpr const char* kExampleConfig =
+    R"yaml(# wirescan daemon configuration (`wirescan run --config FILE`).
+# Every key is optional except `brokers` and `input.topics`; an unknown key is an error.
+# Every field can be overridden by an environment variable: WIRESCAN_ + the key path in
+# capitals, levels joined by "__" (WIRESCAN_BROKERS, WIRESCAN_PIPELINE__WORKERS,
+# WIRESCAN_INPUT__FIELDS__BODY). Lists take "a,b,c"; maps take "k1=v1,k2=v2" (merged over the
+# file's). Empty / 0 means "the default".
+
+# Required: bootstrap servers, "host:port,host:port".
+brokers: "kafka-1.internal:9092,kafka-2.internal:9092"
+group_id: wirescan            # Consumer group. Default "wirescan".
+client_id: wirescan           # client.id of both Kafka clients. Default "wirescan".
+rules_dir: ""                 # Rule pack directory. Default (empty): the shipped pack.
+
+input:
+  topics:                     # Required: at least one topic to consume.
+    - news.raw.en
+    - news.raw.zh
+  format: json                # json (one JSON article per message) or text. Default json.
+  fields:                     # JSON field names (format: json).
+    id: id                    # Default "id".
+    title: title              # Default "title".
+    body: body                # Default "body".
+    source: source            # Default "source".
+    url: url                  # Default "url".
+    published_at: published_at  # Default "published_at".
+  max_record_bytes: 4194304   # Larger records go to the dead-letter topic ("too_large").
+                              # Default 4194304 (4 MiB); 1..67108864.
+  default_source: newswire    # Article source when a record has none. Default empty.
+
+output:
+  analysis_topic: wirescan.analysis   # Default "wirescan.analysis"; "-" disables analyses.
+  event_topic_prefix: wirescan.events.  # Event topic = prefix + event type unless the rule or
+                                        # event_topics names one. Default "wirescan.events.".
+  event_topics:               # Event type -> topic; overrides the rule's topic. Default none.
+    earnings: wirescan.events.earnings-v2
+  dead_letter_topic: wirescan.dlq  # Unparseable / oversized records. Default "wirescan.dlq";
+                                   # not an input topic, not the analysis topic.
+  include_text: false         # Copy the article body into the analysis. Default false.
+
+pipeline:
+  workers: 2                  # Worker threads. Default 2; 1..64.
+  queue_capacity: 1024        # Messages per partition queue. Default 1024; 16..65536.
+  batch_size: 64              # Messages a worker takes at once. Default 64; 1..4096,
+                              # at most queue_capacity.
+  commit_interval_ms: 1000    # Offset commit period. Default 1000; 10..60000.
+  shutdown_timeout_ms: 10000  # Drain/flush/commit budget on SIGTERM. Default 10000; 100..600000.
+
+metrics_address: "127.0.0.1:9464"  # Prometheus endpoint, host:port. Default "127.0.0.1:9464".
+
+# Pass-through librdkafka properties: `kafka` for both clients, `consumer` / `producer` for one.
+# wirescan manages enable.auto.commit, enable.auto.offset.store, enable.idempotence, group.id,
+# bootstrap.servers, partition.assignment.strategy and enable.partition.eof: setting them is
+# an error.
+kafka:
+  security.protocol: SASL_SSL
+  sasl.mechanism: SCRAM-SHA-512
+  sasl.username: wirescan
+  # sasl.password: set it with WIRESCAN_KAFKA="sasl.password=..." rather than in the file.
+consumer:
+  fetch.max.bytes: "52428800"
+  auto.offset.reset: earliest
+producer:
+  linger.ms: "5"
+  compression.type: zstd
+)yaml";
+
+// A directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("wirescan_config_test_" + std::to_string(::getpid()) + "_" +
+             std::to_string(counter++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // Writes `text` to `name` in the directory; returns its path.
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::string file = (path_ / name).string();
+    std::ofstream(file, std::ios::binary) << text;
+    return file;
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+constexpr const char* kMinimal =
+    "brokers: localhost:9092\n"
+    "input:\n"
+    "  topics: [news]\n";
+
+class DaemonConfigTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<DaemonConfig> Load(const std::string& text, const Vars& vars = {}) {
+    path_ = dir_.Write("wirescan.yaml", text);
+    return LoadDaemonConfig(path_, Environment::FromMap(vars));
+  }
+
+  // Asserts that loading fails with a message starting with `prefix` and containing `fragment`.
+  // In `prefix`, "@" stands for the config file's path.
+  void ExpectError(const std::string& text, const Vars& vars, const std::string& prefix,
+                   const std::string& fragment) {
+    absl::StatusOr<DaemonConfig> config = Load(text, vars);
+    ASSERT_FALSE(config.ok()) << "accepted:\n" << text;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    std::string want = prefix;
+    if (size_t at = want.find('@'); at != std::string::npos) want.replace(at, 1, path_);
+    EXPECT_THAT(std::string(config.status().message()), StartsWith(want));
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr(fragment));
+  }
+  void ExpectError(const std::string& text, const std::string& prefix,
+                   const std::string& fragment) {
+    ExpectError(text, {}, prefix, fragment);
+  }
+
+  TempDir dir_;
+  std::string path_;
+};
+
+// ============================================================================= failing inputs
+
+// ----------------------------------------------------------------------------- the file
+
+TEST_F(DaemonConfigTest, MissingFileCannotBeRead) {
+  std::string path = dir_.path() + "/absent.yaml";
+  absl::StatusOr<DaemonConfig> config = LoadDaemonConfig(path, Environment::FromMap({}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(config.status().message(), path + ": cannot read");
+}
+
+TEST_F(DaemonConfigTest, DirectoryCannotBeRead) {
+  absl::StatusOr<DaemonConfig> config = LoadDaemonConfig(dir_.path(), Environment::FromMap({}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()), StartsWith(dir_.path() + ": cannot read"));
+}
+
+TEST_F(DaemonConfigTest, UnknownTopLevelKeyHasFileAndLine) {
+  ExpectError("brokers: localhost:9092\nbroker: x:1\n", "@:2: ",
+              "unknown key 'broker' in DaemonConfig");
+}
+
+TEST_F(DaemonConfigTest, UnknownNestedKeyHasFileAndLine) {
+  ExpectError(std::string(kMinimal) + "pipeline:\n  workers: 2\n  worker: 3\n", "@:6: ",
+              "unknown key 'worker' in Pipeline");
+}
+
+TEST_F(DaemonConfigTest, WrongKindHasFileAndLine) {
+  ExpectError(std::string(kMinimal) + "pipeline:\n  workers: many\n", "@:5: ",
+              "field 'workers' expects a non-negative integer, got 'many'");
+}
+
+TEST_F(DaemonConfigTest, UnknownEnumNameInFile) {
+  ExpectError("brokers: a:1\ninput:\n  topics: [t]\n  format: xml\n", "@:4: ",
+              "one of: json, text");
+}
+
+TEST_F(DaemonConfigTest, YamlSyntaxError) {
+  ExpectError("brokers: [a:1\n", "@:", "YAML syntax error");
+}
+
+TEST_F(DaemonConfigTest, EmptyFileLacksBrokers) {
+  ExpectError("", "@: brokers: ", "required");
+}
+
+// ----------------------------------------------------------------------------- brokers
+
+TEST_F(DaemonConfigTest, BrokersRequired) {
+  ExpectError("input:\n  topics: [news]\n", "@", "brokers: required");
+}
+
+TEST_F(DaemonConfigTest, BrokersMustBeHostPort) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"localhost", "expected host:port, got 'localhost'"},
+      {"localhost:0", "port must be a number in [1, 65535]"},
+      {"localhost:65536", "port must be a number in [1, 65535]"},
+      {"localhost:kafka", "port must be a number in [1, 65535]"},
+      {"localhost:", "port must be a number in [1, 65535]"},
+      {":9092", "missing host in ':9092'"},
+      {"a:1,,b:2", "expected host:port, got ''"},
+      {"a:1, b:2", "invalid host in ' b:2'"},
+      {"[::1:9092", "invalid host"},
+  };
+  for (const auto& [brokers, fragment] : cases) {
+    SCOPED_TRACE(brokers);
+    ExpectError(absl::StrCat("brokers: \"", brokers, "\"\ninput:\n  topics: [news]\n"), "@:1: ",
+                absl::StrCat("brokers: ", fragment));
+  }
+}
+
+// ----------------------------------------------------------------------------- input
+
+TEST_F(DaemonConfigTest, InputTopicsRequired) {
+  ExpectError("brokers: a:1\n", "@: ", "input.topics: required: at least one topic");
+  ExpectError("brokers: a:1\ninput:\n  topics: []\n", "@:3: ", "input.topics: required");
+}
+
+TEST_F(DaemonConfigTest, InputTopicNamesMustBeValid) {
+  ExpectError("brokers: a:1\ninput:\n  topics: [news, '']\n", "@:3: ",
+              "input.topics: a topic name cannot be empty");
+  ExpectError("brokers: a:1\ninput:\n  topics: [news, news]\n", "@:3: ",
+              "input.topics: duplicate topic 'news'");
+  ExpectError("brokers: a:1\ninput:\n  topics: ['news feed']\n", "@:3: ",
+              "input.topics: invalid topic name 'news feed'");
+  ExpectError("brokers: a:1\ninput:\n  topics: [news/en]\n", "@:3: ", "invalid topic name");
+  ExpectError("brokers: a:1\ninput:\n  topics: ['..']\n", "@:3: ", "'..' is not a valid topic");
+  ExpectError("brokers: a:1\ninput:\n  topics: [" + std::string(250, 'a') + "]\n", "@:3: ",
+              "is 250 characters long (at most 249)");
+}
+
+TEST_F(DaemonConfigTest, LongestTopicNameIsAccepted) {
+  EXPECT_TRUE(Load("brokers: a:1\ninput:\n  topics: [" + std::string(249, 'a') + "]\n").ok());
+}
+
+TEST_F(DaemonConfigTest, MaxRecordBytesBounds) {
+  ExpectError(std::string(kMinimal) + "  max_record_bytes: 67108865\n", "@:3: ",
+              "input.max_record_bytes: must be in [1, 67108864], got 67108865");
+  EXPECT_TRUE(Load(std::string(kMinimal) + "  max_record_bytes: 67108864\n").ok());
+}
+
+// ----------------------------------------------------------------------------- output
+
+TEST_F(DaemonConfigTest, OutputTopicsMustBeValid) {
+  const std::string base = std::string(kMinimal) + "output:\n";  // output: is on line 4
+  ExpectError(base + "  analysis_topic: 'bad topic'\n", "@:5: ",
+              "output.analysis_topic: invalid topic name 'bad topic'");
+  ExpectError(base + "  dead_letter_topic: 'dlq!'\n", "@:5: ",
+              "output.dead_letter_topic: invalid topic name 'dlq!'");
+  ExpectError(base + "  event_topic_prefix: 'events/'\n", "@:5: ",
+              "output.event_topic_prefix: 'events/' cannot start a topic name");
+  ExpectError(base + "  event_topic_prefix: " + std::string(249, 'e') + "\n", "@:5: ",
+              "output.event_topic_prefix:");
+  ExpectError(base + "  event_topics:\n    earnings: 'a b'\n", "@:5: ",
+              "output.event_topics: event type 'earnings': invalid topic name 'a b'");
+}
+
+TEST_F(DaemonConfigTest, DeadLetterTopicMustNotBeAnInputTopic) {
+  ExpectError(std::string(kMinimal) + "output:\n  dead_letter_topic: news\n", "@:5: ",
+              "output.dead_letter_topic: 'news' is also an input topic");
+}
+
+TEST_F(DaemonConfigTest, DeadLetterTopicMustNotBeTheAnalysisTopic) {
+  ExpectError(std::string(kMinimal) + "output:\n  dead_letter_topic: wirescan.analysis\n", "@:5: ",
+              "output.dead_letter_topic: 'wirescan.analysis' is also the analysis topic");
+}
+
+TEST_F(DaemonConfigTest, AnalysisTopicMustNotBeAnInputTopic) {
+  ExpectError(std::string(kMinimal) + "output:\n  analysis_topic: news\n", "@:5: ",
+              "output.analysis_topic: 'news' is also an input topic");
+}
+
+TEST_F(DaemonConfigTest, AnalysisTopicDashDisablesAnalyses) {
+  absl::StatusOr<DaemonConfig> config = Load(std::string(kMinimal) +
+                                             "output:\n  analysis_topic: '-'\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->output().analysis_topic(), "-");
+}
+
+// ----------------------------------------------------------------------------- pipeline
+
+TEST_F(DaemonConfigTest, PipelineBoundsNameFieldAndBounds) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"workers: 65", "pipeline.workers: must be in [1, 64], got 65"},
+      {"queue_capacity: 15", "pipeline.queue_capacity: must be in [16, 65536], got 15"},
+      {"queue_capacity: 65537", "pipeline.queue_capacity: must be in [16, 65536], got 65537"},
+      {"batch_size: 4097", "pipeline.batch_size: must be in [1, 4096], got 4097"},
+      {"commit_interval_ms: 9", "pipeline.commit_interval_ms: must be in [10, 60000], got 9"},
+      {"commit_interval_ms: 60001",
+       "pipeline.commit_interval_ms: must be in [10, 60000], got 60001"},
+      {"shutdown_timeout_ms: 99", "pipeline.shutdown_timeout_ms: must be in [100, 600000], got 99"},
+      {"shutdown_timeout_ms: 600001",
+       "pipeline.shutdown_timeout_ms: must be in [100, 600000], got 600001"},
+  };
+  for (const auto& [line, fragment] : cases) {
+    SCOPED_TRACE(line);
+    // "pipeline:" is line 4, so its mapping (and the error) is on line 5.
+    ExpectError(absl::StrCat(kMinimal, "pipeline:\n  ", line, "\n"), "@:5: ", fragment);
+  }
+}
+
+TEST_F(DaemonConfigTest, BatchSizeAtMostQueueCapacity) {
+  ExpectError(std::string(kMinimal) + "pipeline:\n  queue_capacity: 32\n  batch_size: 33\n",
+              "@:5: ", "pipeline.batch_size: must be at most pipeline.queue_capacity (32), got 33");
+  // The default batch size (64) does not fit a queue of 16 either.
+  ExpectError(std::string(kMinimal) + "pipeline:\n  queue_capacity: 16\n", "@:5: ",
+              "pipeline.batch_size: must be at most pipeline.queue_capacity (16), got 64");
+}
+
+TEST_F(DaemonConfigTest, PipelineBoundsAreInclusive) {
+  absl::StatusOr<DaemonConfig> config = Load(std::string(kMinimal) +
+                                             "pipeline:\n"
+                                             "  workers: 64\n"
+                                             "  queue_capacity: 65536\n"
+                                             "  batch_size: 4096\n"
+                                             "  commit_interval_ms: 10\n"
+                                             "  shutdown_timeout_ms: 600000\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->pipeline().workers(), 64u);
+}
+
+// ----------------------------------------------------------------------------- the rest
+
+TEST_F(DaemonConfigTest, MetricsAddressMustBeHostPort) {
+  ExpectError(std::string(kMinimal) + "metrics_address: '9464'\n", "@:1: ",
+              "metrics_address: expected host:port, got '9464'");
+  ExpectError(std::string(kMinimal) + "metrics_address: 'localhost:99999'\n", "@:1: ",
+              "metrics_address: port must be a number in [1, 65535]");
+}
+
+TEST_F(DaemonConfigTest, ManagedKafkaPropertiesAreRejected) {
+  for (const char* map : {"kafka", "consumer", "producer"}) {
+    for (std::string_view key : kManagedKafkaProperties) {
+      SCOPED_TRACE(absl::StrCat(map, " ", core::Sv(key)));
+      ExpectError(absl::StrCat(kMinimal, map, ":\n  ", core::Sv(key), ": 'x'\n"), "@:1: ",
+                  absl::StrCat(map, ": '", core::Sv(key), "' is managed by wirescan"));
+    }
+  }
+}
+
+TEST_F(DaemonConfigTest, ValidateWithoutSourcesNamesTheField) {
+  DaemonConfig config;
+  config.set_brokers("a:1");
+  config.mutable_input()->add_topics("news");
+  ApplyDefaults(&config);
+  ASSERT_TRUE(Validate(config).ok());
+  config.mutable_pipeline()->set_workers(0);
+  EXPECT_EQ(Validate(config).message(), "pipeline.workers: must be in [1, 64], got 0");
+}
+
+// ----------------------------------------------------------------------------- environment
+
+TEST_F(DaemonConfigTest, BadEnvNumberNamesTheVariable) {
+  ExpectError(kMinimal, {{"WIRESCAN_PIPELINE__WORKERS", "x"}}, "",
+              "WIRESCAN_PIPELINE__WORKERS: expected a non-negative integer, got 'x'");
+}
+
+TEST_F(DaemonConfigTest, BadEnvValuesNameTheVariable) {
+  const std::pair<Vars, const char*> cases[] = {
+      {{{"WIRESCAN_PIPELINE__WORKERS", "-1"}},
+       "WIRESCAN_PIPELINE__WORKERS: expected a non-negative integer, got '-1'"},
+      {{{"WIRESCAN_PIPELINE__WORKERS", " 4"}},
+       "WIRESCAN_PIPELINE__WORKERS: expected a non-negative integer, got ' 4'"},
+      {{{"WIRESCAN_PIPELINE__WORKERS", "4294967296"}},
+       "WIRESCAN_PIPELINE__WORKERS: expected a non-negative integer, got '4294967296'"},
+      {{{"WIRESCAN_PIPELINE__WORKERS", ""}},
+       "WIRESCAN_PIPELINE__WORKERS: expected a non-negative integer, got ''"},
+      {{{"WIRESCAN_OUTPUT__INCLUDE_TEXT", "yes please"}},
+       "WIRESCAN_OUTPUT__INCLUDE_TEXT: expected true or false, got 'yes please'"},
+      {{{"WIRESCAN_INPUT__FORMAT", "xml"}},
+       "WIRESCAN_INPUT__FORMAT: expected one of: json, text, got 'xml'"},
+      {{{"WIRESCAN_KAFKA", "linger.ms"}},
+       "WIRESCAN_KAFKA: expected key=value entries separated by ',', got 'linger.ms'"},
+      {{{"WIRESCAN_KAFKA", "=5"}},
+       "WIRESCAN_KAFKA: expected key=value entries separated by ',', got '=5'"},
+  };
+  for (const auto& [vars, message] : cases) {
+    SCOPED_TRACE(message);
+    absl::StatusOr<DaemonConfig> config = Load(kMinimal, vars);
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().message(), message);
+  }
+}
+
+TEST_F(DaemonConfigTest, ValidationErrorFromEnvNamesTheVariable) {
+  ExpectError(kMinimal, {{"WIRESCAN_PIPELINE__WORKERS", "100"}},
+              "WIRESCAN_PIPELINE__WORKERS: pipeline.workers: ", "must be in [1, 64], got 100");
+  ExpectError(kMinimal, {{"WIRESCAN_INPUT__TOPICS", "news,"}},
+              "WIRESCAN_INPUT__TOPICS: input.topics: ", "a topic name cannot be empty");
+  ExpectError(kMinimal, {{"WIRESCAN_INPUT__TOPICS", ""}}, "WIRESCAN_INPUT__TOPICS: input.topics: ",
+              "required");
+  ExpectError(kMinimal, {{"WIRESCAN_CONSUMER", "fetch.max.bytes=1,group.id=other"}},
+              "WIRESCAN_CONSUMER: consumer: ", "'group.id' is managed by wirescan");
+  ExpectError(kMinimal, {{"WIRESCAN_BROKERS", "kafka"}}, "WIRESCAN_BROKERS: brokers: ",
+              "expected host:port, got 'kafka'");
+}
+
+TEST_F(DaemonConfigTest, FileValueNextToEnvValueKeepsFileLine) {
+  // The env sets a valid pipeline.workers; the file's bad batch size still points at the file.
+  ExpectError(std::string(kMinimal) + "pipeline:\n  batch_size: 5000\n",
+              {{"WIRESCAN_PIPELINE__WORKERS", "4"}}, "@:5: ", "pipeline.batch_size");
+}
+
+// ============================================================================= accepted inputs
+
+TEST_F(DaemonConfigTest, EnvVarNames) {
+  EXPECT_EQ(EnvVarName("brokers"), "WIRESCAN_BROKERS");
+  EXPECT_EQ(EnvVarName("input.fields.body"), "WIRESCAN_INPUT__FIELDS__BODY");
+  EXPECT_EQ(EnvVarName("output.analysis_topic"), "WIRESCAN_OUTPUT__ANALYSIS_TOPIC");
+}
+
+TEST_F(DaemonConfigTest, EnvOverridesScalar) {
+  absl::StatusOr<DaemonConfig> config =
+      Load(kMinimal, {{"WIRESCAN_BROKERS", "k1:9092,k2:9093"}, {"WIRESCAN_GROUP_ID", "g2"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->brokers(), "k1:9092,k2:9093");
+  EXPECT_EQ(config->group_id(), "g2");
+}
+
+TEST_F(DaemonConfigTest, EnvOverridesNestedScalars) {
+  absl::StatusOr<DaemonConfig> config =
+      Load(std::string(kMinimal) + "pipeline:\n  workers: 3\n",
+           {{"WIRESCAN_PIPELINE__WORKERS", "8"},
+            {"WIRESCAN_OUTPUT__ANALYSIS_TOPIC", "an.alysis"},
+            {"WIRESCAN_INPUT__FIELDS__BODY", "content"},
+            {"WIRESCAN_OUTPUT__INCLUDE_TEXT", "true"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->pipeline().workers(), 8u);
+  EXPECT_EQ(config->output().analysis_topic(), "an.alysis");
+  EXPECT_EQ(config->input().fields().body(), "content");
+  EXPECT_EQ(config->input().fields().title(), "title");  // untouched: the default
+  EXPECT_TRUE(config->output().include_text());
+}
+
+TEST_F(DaemonConfigTest, EnvOverridesEnum) {
+  for (const char* name : {"text", "INPUT_FORMAT_TEXT"}) {
+    absl::StatusOr<DaemonConfig> config = Load(std::string(kMinimal) + "  format: json\n",
+                                               {{"WIRESCAN_INPUT__FORMAT", name}});
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->input().format(), v1::config::INPUT_FORMAT_TEXT);
+  }
+}
+
+TEST_F(DaemonConfigTest, EnvReplacesRepeatedList) {
+  absl::StatusOr<DaemonConfig> config =
+      Load("brokers: a:1\ninput:\n  topics: [one, two, three]\n",
+           {{"WIRESCAN_INPUT__TOPICS", "x.en,x.zh"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->input().topics(), ::testing::ElementsAre("x.en", "x.zh"));
+}
+
+TEST_F(DaemonConfigTest, EnvMergesMap) {
+  absl::StatusOr<DaemonConfig> config = Load(std::string(kMinimal) +
+                                                 "kafka:\n"
+                                                 "  security.protocol: SSL\n"
+                                                 "  ssl.ca.location: /etc/ca.pem\n",
+                                             {{"WIRESCAN_KAFKA",
+                                               "security.protocol=SASL_SSL,"
+                                               "sasl.jaas.config=a=b c=d"},
+                                              {"WIRESCAN_OUTPUT__EVENT_TOPICS", "earnings=e.x"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  const auto& kafka = config->kafka();
+  EXPECT_EQ(kafka.size(), 3u);
+  EXPECT_EQ(kafka.at("security.protocol"), "SASL_SSL");      // replaced
+  EXPECT_EQ(kafka.at("ssl.ca.location"), "/etc/ca.pem");     // kept from the file
+  EXPECT_EQ(kafka.at("sasl.jaas.config"), "a=b c=d");        // '=' after the first is the value's
+  EXPECT_EQ(config->output().event_topics().at("earnings"), "e.x");
+}
+
+TEST_F(DaemonConfigTest, EmptyEnvMapAddsNothing) {
+  absl::StatusOr<DaemonConfig> config =
+      Load(std::string(kMinimal) + "producer:\n  linger.ms: '5'\n", {{"WIRESCAN_PRODUCER", ""}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->producer().size(), 1u);
+}
+
+TEST_F(DaemonConfigTest, UnrelatedWirescanVariablesAreIgnored) {
+  absl::StatusOr<DaemonConfig> config =
+      Load(kMinimal, {{"WIRESCAN_RULES", "/x"}, {"WIRESCAN_BIN", "/y"}, {"WIRESCAN_PIPELINE", "z"},
+                      {"WIRESCAN_PIPELINE__WORKER", "oops"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+}
+
+TEST_F(DaemonConfigTest, ProcessEnvironmentReadsGetenv) {
+  ASSERT_EQ(::setenv("WIRESCAN_CONFIG_TEST_VAR", "value", 1), 0);
+  EXPECT_EQ(Environment::Process().Get("WIRESCAN_CONFIG_TEST_VAR"), "value");
+  ASSERT_EQ(::unsetenv("WIRESCAN_CONFIG_TEST_VAR"), 0);
+  EXPECT_EQ(Environment::Process().Get("WIRESCAN_CONFIG_TEST_VAR"), std::nullopt);
+}
+
+TEST_F(DaemonConfigTest, DefaultsApplied) {
+  absl::StatusOr<DaemonConfig> config = Load(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->group_id(), "wirescan");
+  EXPECT_EQ(config->client_id(), "wirescan");
+  EXPECT_EQ(config->rules_dir(), "");  // the shipped pack; resolved by the caller
+  EXPECT_EQ(config->input().format(), v1::config::INPUT_FORMAT_JSON);
+  const auto& fields = config->input().fields();
+  EXPECT_EQ(fields.id(), "id");
+  EXPECT_EQ(fields.title(), "title");
+  EXPECT_EQ(fields.body(), "body");
+  EXPECT_EQ(fields.source(), "source");
+  EXPECT_EQ(fields.url(), "url");
+  EXPECT_EQ(fields.published_at(), "published_at");
+  EXPECT_EQ(config->input().max_record_bytes(), 4194304u);
+  EXPECT_EQ(config->input().default_source(), "");
+  EXPECT_EQ(config->output().analysis_topic(), "wirescan.analysis");
+  EXPECT_EQ(config->output().event_topic_prefix(), "wirescan.events.");
+  EXPECT_EQ(config->output().dead_letter_topic(), "wirescan.dlq");
+  EXPECT_FALSE(config->output().include_text());
+  EXPECT_EQ(config->pipeline().workers(), 2u);
+  EXPECT_EQ(config->pipeline().queue_capacity(), 1024u);
+  EXPECT_EQ(config->pipeline().batch_size(), 64u);
+  EXPECT_EQ(config->pipeline().commit_interval_ms(), 1000u);
+  EXPECT_EQ(config->pipeline().shutdown_timeout_ms(), 10000u);
+  EXPECT_EQ(config->metrics_address(), "127.0.0.1:9464");
+  EXPECT_TRUE(config->kafka().empty());
+}
+
+TEST_F(DaemonConfigTest, DefaultsDoNotOverrideSetValues) {
+  absl::StatusOr<DaemonConfig> config = Load(std::string(kMinimal) +
+                                             "group_id: g\n"
+                                             "output:\n  dead_letter_topic: d\n"
+                                             "pipeline:\n  batch_size: 7\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->group_id(), "g");
+  EXPECT_EQ(config->output().dead_letter_topic(), "d");
+  EXPECT_EQ(config->pipeline().batch_size(), 7u);
+}
+
+TEST_F(DaemonConfigTest, FullExampleLoads) {
+  absl::StatusOr<DaemonConfig> config = Load(kExampleConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->brokers(), "kafka-1.internal:9092,kafka-2.internal:9092");
+  EXPECT_THAT(config->input().topics(), ::testing::ElementsAre("news.raw.en", "news.raw.zh"));
+  EXPECT_EQ(config->input().format(), v1::config::INPUT_FORMAT_JSON);
+  EXPECT_EQ(config->input().default_source(), "newswire");
+  EXPECT_EQ(config->output().event_topics().at("earnings"), "wirescan.events.earnings-v2");
+  EXPECT_EQ(config->pipeline().shutdown_timeout_ms(), 10000u);
+  EXPECT_EQ(config->kafka().at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(config->consumer().at("auto.offset.reset"), "earliest");
+  EXPECT_EQ(config->producer().at("compression.type"), "zstd");
+
+  // The documented way to pass the secret.
+  config = Load(kExampleConfig, {{"WIRESCAN_KAFKA", "sasl.password=s3cr=t"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka().at("sasl.password"), "s3cr=t");
+  EXPECT_EQ(config->kafka().at("sasl.username"), "wirescan");
+}
+
+TEST_F(DaemonConfigTest, ApplyEnvOverridesRecordsOrigins) {
+  DaemonConfig config;
+  ConfigSources sources;
+  ASSERT_TRUE(ApplyEnvOverrides(Environment::FromMap({{"WIRESCAN_PIPELINE__WORKERS", "3"},
+                                                      {"WIRESCAN_KAFKA", "a=1"}}),
+                                &config, &sources)
+                  .ok());
+  EXPECT_EQ(sources.env.at("pipeline.workers"), "WIRESCAN_PIPELINE__WORKERS");
+  EXPECT_EQ(sources.env.at("kafka[a]"), "WIRESCAN_KAFKA");
+  EXPECT_EQ(config.pipeline().workers(), 3u);
+}
+
+}  // namespace
+}  // namespace wirescan::config
