@@ -36,22 +36,6 @@ constexpr std::string_view kEnvPrefix = "WIRESCAN_";
 
 // ----------------------------------------------------------------------------- env overrides
 
-// The short name of an enum value, as the YAML mapper spells it: the name without the prefix
-// all values share, lower-cased (INPUT_FORMAT_JSON -> "json").
-std::string ShortEnumName(const EnumValueDescriptor* value) {
-  const EnumDescriptor* type = value->type();
-  std::string prefix = type->value(0)->name();
-  for (int i = 1; i < type->value_count(); ++i) {
-    const std::string& name = type->value(i)->name();
-    size_t n = 0;
-    while (n < prefix.size() && n < name.size() && prefix[n] == name[n]) ++n;
-    prefix.resize(n);
-  }
-  size_t cut = prefix.rfind('_');
-  cut = (cut == std::string::npos) ? 0 : cut + 1;
-  return absl::AsciiStrToLower(value->name().substr(cut));
-}
-
 bool AllDigits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -138,7 +122,7 @@ absl::Status SetScalarFromText(std::string_view text, const std::string& var,
       std::vector<std::string> names;
       for (int i = 0; i < type->value_count(); ++i) {
         const EnumValueDescriptor* value = type->value(i);
-        std::string short_name = ShortEnumName(value);
+        std::string short_name = rules::ShortEnumName(value);
         if (text == short_name || text == value->name()) {
           add ? r->AddEnum(msg, field, value) : r->SetEnum(msg, field, value);
           return absl::OkStatus();

@@ -21,74 +21,14 @@ using ::testing::StartsWith;
 using v1::config::DaemonConfig;
 using Vars = absl::flat_hash_map<std::string, std::string>;
 
-// A complete, commented example: every field, with its default unless the comment says otherwise.
-// (The same text is shipped as deploy/wirescan.example.yaml.)
-constexpr const char* kExampleConfig =
-    R"yaml(# wirescan daemon configuration (`wirescan run --config FILE`).
-# Every key is optional except `brokers` and `input.topics`; an unknown key is an error.
-# Every field can be overridden by an environment variable: WIRESCAN_ + the key path in
-# capitals, levels joined by "__" (WIRESCAN_BROKERS, WIRESCAN_PIPELINE__WORKERS,
-# WIRESCAN_INPUT__FIELDS__BODY). Lists take "a,b,c"; maps take "k1=v1,k2=v2" (merged over the
-# file's). Empty / 0 means "the default".
-
-# Required: bootstrap servers, "host:port,host:port".
-brokers: "kafka-1.internal:9092,kafka-2.internal:9092"
-group_id: wirescan            # Consumer group. Default "wirescan".
-client_id: wirescan           # client.id of both Kafka clients. Default "wirescan".
-rules_dir: ""                 # Rule pack directory. Default (empty): the shipped pack.
-
-input:
-  topics:                     # Required: at least one topic to consume.
-    - news.raw.en
-    - news.raw.zh
-  format: json                # json (one JSON article per message) or text. Default json.
-  fields:                     # JSON field names (format: json).
-    id: id                    # Default "id".
-    title: title              # Default "title".
-    body: body                # Default "body".
-    source: source            # Default "source".
-    url: url                  # Default "url".
-    published_at: published_at  # Default "published_at".
-  max_record_bytes: 4194304   # Larger records go to the dead-letter topic ("too_large").
-                              # Default 4194304 (4 MiB); 1..67108864.
-  default_source: newswire    # Article source when a record has none. Default empty.
-
-output:
-  analysis_topic: wirescan.analysis   # Default "wirescan.analysis"; "-" disables analyses.
-  event_topic_prefix: wirescan.events.  # Event topic = prefix + event type unless the rule or
-                                        # event_topics names one. Default "wirescan.events.".
-  event_topics:               # Event type -> topic; overrides the rule's topic. Default none.
-    earnings: wirescan.events.earnings-v2
-  dead_letter_topic: wirescan.dlq  # Unparseable / oversized records. Default "wirescan.dlq";
-                                   # not an input topic, not the analysis topic.
-  include_text: false         # Copy the article body into the analysis. Default false.
-
-pipeline:
-  workers: 2                  # Worker threads. Default 2; 1..64.
-  queue_capacity: 1024        # Messages per partition queue. Default 1024; 16..65536.
-  batch_size: 64              # Messages a worker takes at once. Default 64; 1..4096,
-                              # at most queue_capacity.
-  commit_interval_ms: 1000    # Offset commit period. Default 1000; 10..60000.
-  shutdown_timeout_ms: 10000  # Drain/flush/commit budget on SIGTERM. Default 10000; 100..600000.
-
-metrics_address: "127.0.0.1:9464"  # Prometheus endpoint, host:port. Default "127.0.0.1:9464".
-
-# Pass-through librdkafka properties: `kafka` for both clients, `consumer` / `producer` for one.
-# wirescan manages enable.auto.commit, enable.auto.offset.store, enable.idempotence, group.id,
-# bootstrap.servers, partition.assignment.strategy and enable.partition.eof: setting them is
-# an error.
-kafka:
-  security.protocol: SASL_SSL
-  sasl.mechanism: SCRAM-SHA-512
-  sasl.username: wirescan
-  # sasl.password: set it with WIRESCAN_KAFKA="sasl.password=..." rather than in the file.
-consumer:
-  fetch.max.bytes: "52428800"
-  auto.offset.reset: earliest
-producer:
-  linger.ms: "5"
-  compression.type: zstd
-)yaml";
+// The shipped example config (deploy/wirescan.example.yaml): every field, commented.
+std::string ExampleConfig() {
+  const char* root = std::getenv("WIRESCAN_SOURCE_DIR");
+  std::ifstream in(std::string(root != nullptr ? root : ".") + "/deploy/wirescan.example.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 // A directory under the system temp dir, removed with everything in it.
 class TempDir {
@@ -543,7 +483,7 @@ TEST_F(DaemonConfigTest, DefaultsDoNotOverrideSetValues) {
 }
 
 TEST_F(DaemonConfigTest, FullExampleLoads) {
-  absl::StatusOr<DaemonConfig> config = Load(kExampleConfig);
+  absl::StatusOr<DaemonConfig> config = Load(ExampleConfig());
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->brokers(), "kafka-1.internal:9092,kafka-2.internal:9092");
   EXPECT_THAT(config->input().topics(), ::testing::ElementsAre("news.raw.en", "news.raw.zh"));
@@ -556,7 +496,7 @@ TEST_F(DaemonConfigTest, FullExampleLoads) {
   EXPECT_EQ(config->producer().at("compression.type"), "zstd");
 
   // The documented way to pass the secret.
-  config = Load(kExampleConfig, {{"WIRESCAN_KAFKA", "sasl.password=s3cr=t"}});
+  config = Load(ExampleConfig(), {{"WIRESCAN_KAFKA", "sasl.password=s3cr=t"}});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->kafka().at("sasl.password"), "s3cr=t");
   EXPECT_EQ(config->kafka().at("sasl.username"), "wirescan");

@@ -39,22 +39,6 @@ std::string NodeKind(const YAML::Node& node) {
   }
 }
 
-// The short name of an enum value: its name without the prefix all values share
-// (CASE_SENSITIVE -> "sensitive"), lower-cased.
-std::string ShortEnumName(const EnumValueDescriptor* value) {
-  const EnumDescriptor* type = value->type();
-  std::string prefix = type->value(0)->name();
-  for (int i = 1; i < type->value_count(); ++i) {
-    const std::string& name = type->value(i)->name();
-    size_t n = 0;
-    while (n < prefix.size() && n < name.size() && prefix[n] == name[n]) ++n;
-    prefix.resize(n);
-  }
-  size_t cut = prefix.rfind('_');
-  cut = (cut == std::string::npos) ? 0 : cut + 1;
-  return absl::AsciiStrToLower(value->name().substr(cut));
-}
-
 absl::Status SetScalar(const YAML::Node& node, std::string_view file, const FieldDescriptor* field,
                        Message* msg, bool repeated) {
   if (!node.IsScalar()) {
@@ -238,6 +222,22 @@ absl::Status FillMessage(const YAML::Node& node, std::string_view file, Message*
 }
 
 }  // namespace
+
+// The short name of an enum value: its name without the prefix all values share
+// (CASE_SENSITIVE -> "sensitive"), lower-cased.
+std::string ShortEnumName(const google::protobuf::EnumValueDescriptor* value) {
+  const google::protobuf::EnumDescriptor* type = value->type();
+  std::string prefix = type->value(0)->name();
+  for (int i = 1; i < type->value_count(); ++i) {
+    const std::string& name = type->value(i)->name();
+    size_t n = 0;
+    while (n < prefix.size() && n < name.size() && prefix[n] == name[n]) ++n;
+    prefix.resize(n);
+  }
+  size_t cut = prefix.rfind('_');
+  cut = (cut == std::string::npos) ? 0 : cut + 1;
+  return absl::AsciiStrToLower(value->name().substr(cut));
+}
 
 std::string SourceMap::Locate(const google::protobuf::Message& msg) const {
   auto it = locations_.find(&msg);

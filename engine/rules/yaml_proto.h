@@ -46,6 +46,10 @@ class SourceMap {
 absl::Status YamlToProto(const YAML::Node& node, std::string_view file,
                          google::protobuf::Message* msg, SourceMap* sources);
 
+// The YAML spelling of an enum value: its name without the prefix all values of the enum
+// share, lower-cased (CASE_SENSITIVE -> "sensitive", INPUT_FORMAT_JSON -> "json").
+std::string ShortEnumName(const google::protobuf::EnumValueDescriptor* value);
+
 // Parses YAML text (one document) into `msg`. Syntax errors carry file:line too.
 absl::Status ParseYamlToProto(std::string_view text, std::string_view file,
                               google::protobuf::Message* msg, SourceMap* sources);
