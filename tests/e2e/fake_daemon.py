@@ -140,7 +140,12 @@ class FakeDaemon:
 
     def on_revoke(self, consumer, parts):
         self.flush_and_commit()
-        self.assigned -= {(tp.topic, tp.partition) for tp in parts}
+        gone = {(tp.topic, tp.partition) for tp in parts}
+        self.assigned -= gone
+        # Not committed now, never by us: the next owner re-reads them (at-least-once).
+        for tp in gone:
+            self.pending.pop(tp, None)
+        log(f"revoked {sorted(p for _, p in gone)}")
 
     # -- data plane --
 
@@ -213,15 +218,18 @@ class FakeDaemon:
         if not self.pending:
             return True
         offs = [TopicPartition(t, p, o) for (t, p), o in self.pending.items()]
-        for _ in range(60):
+        # One try while running (the main loop must keep polling, or the group drops us; the
+        # offsets stay pending for the next batch); a few on shutdown.
+        for attempt in range(10 if self.stop else 1):
             try:
                 self.consumer.commit(offsets=offs, asynchronous=False)
                 self.committed.update(self.pending)
                 self.pending.clear()
                 return True
             except KafkaException as e:
-                log(f"commit failed: {e}; retrying")
-                time.sleep(0.5)
+                log(f"commit failed: {e}")
+                if self.stop and time.monotonic() < self.stop_by:
+                    time.sleep(0.3)
         return False
 
     def idle(self):

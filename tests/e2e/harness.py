@@ -817,6 +817,7 @@ def check_commit_coverage(bootstrap, group, loaded, reader):
 def wait_committed(bootstrap, group, loaded, timeout, deadline=None):
     """Waits until GROUP's committed offsets equal the high watermarks on every input partition."""
     last = [None]
+    logged = [time.monotonic()]
 
     def ok():
         try:
@@ -825,6 +826,9 @@ def wait_committed(bootstrap, group, loaded, timeout, deadline=None):
             last[0] = [str(e)]
             return False
         last[0] = f
+        if f and time.monotonic() - logged[0] > 10:
+            logged[0] = time.monotonic()
+            log(f"group {group}: committed {sum(v or 0 for v in c.values())} of {loaded.total}")
         return not f
 
     try:
