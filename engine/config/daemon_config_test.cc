@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 

@@ -111,16 +111,18 @@ absl::Status KafkaSink::Flush(int timeout_ms) {
 int KafkaSink::OutstandingMessages() const { return rd_kafka_outq_len(rk_); }
 
 absl::StatusOr<int> KafkaSink::PartitionCount(const std::string& topic, int timeout_ms) {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  // Ask for all topics: a metadata request naming the topic would make a broker with
+  // auto.create.topics.enable create it, with the broker's default partition count.
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, rkt, &md, timeout_ms);
-  rd_kafka_topic_destroy(rkt);
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 1, nullptr, &md, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat("metadata for ", topic, ": ", rd_kafka_err2str(err)));
+    return absl::UnavailableError(absl::StrCat("metadata: ", rd_kafka_err2str(err)));
   }
   int count = -1;
-  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    count = md->topics[0].partition_cnt;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      count = md->topics[i].partition_cnt;
+    }
   }
   rd_kafka_metadata_destroy(md);
   if (count <= 0) return absl::NotFoundError(absl::StrCat("topic ", topic, " does not exist"));

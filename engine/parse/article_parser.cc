@@ -80,8 +80,8 @@ RecordError JsonArticleParser::Parse(std::string_view record, core::ArticleView*
   if (!have_body) {
     return fail(RecordError::kMissingBody, absl::StrCat("no '", mapping_.body, "' field"));
   }
-  if (out->body.empty() && out->title.empty()) {
-    return fail(RecordError::kEmptyBody, "empty body and title");
+  if (out->body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return fail(RecordError::kEmptyBody, "the body is empty");
   }
   return RecordError::kOk;
 }

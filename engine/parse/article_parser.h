@@ -22,7 +22,7 @@ enum class RecordError : uint8_t {
   kNotJson,      // not well-formed JSON (truncated, garbage, trailing bytes)
   kNotObject,    // JSON, but not an object
   kMissingBody,  // no body field
-  kEmptyBody,    // body present but empty (and no title)
+  kEmptyBody,    // body present but empty or only white space
   kWrongType,    // a mapped field is not a string (id may also be a number)
   kTooLarge,     // record larger than the configured limit
   kInvalidUtf8,  // JSON records must be UTF-8 (RFC 8259)

@@ -63,16 +63,17 @@ TEST(JsonArticleParserTest, MissingBody) {
 TEST(JsonArticleParserTest, EmptyBody) {
   Result r = Parse(R"({"id": "a1", "body": ""})");
   EXPECT_EQ(r.error, RecordError::kEmptyBody);
-  EXPECT_EQ(r.detail, "empty body and title");
+  EXPECT_EQ(r.detail, "the body is empty");
   EXPECT_EQ(Parse(R"({"id": "a1", "title": "", "body": ""})").error, RecordError::kEmptyBody);
 }
 
-TEST(JsonArticleParserTest, EmptyBodyWithATitleIsAnArticle) {
+TEST(JsonArticleParserTest, EmptyBodyIsRejectedEvenWithATitle) {
+  // A record without text to analyse is a dead letter ("empty_body"), headline or not.
   JsonArticleParser parser;
-  Result r = ParseWith(parser, R"({"title": "Headline only", "body": ""})");
-  EXPECT_EQ(r.error, RecordError::kOk);
-  EXPECT_EQ(r.view.title, "Headline only");
-  EXPECT_EQ(r.view.body, "");
+  EXPECT_EQ(ParseWith(parser, R"({"title": "Headline only", "body": ""})").error,
+            RecordError::kEmptyBody);
+  EXPECT_EQ(ParseWith(parser, R"({"title": "t", "body": " \n\t "})").error,
+            RecordError::kEmptyBody);
 }
 
 TEST(JsonArticleParserTest, WrongType) {
