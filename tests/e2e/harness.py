@@ -757,6 +757,10 @@ class OutputReader:
         if unexpected:
             failures.append(f"{len(unexpected)} output(s) for unknown sources, "
                             f"e.g. {sorted(unexpected)[:5]}")
+        stray = [s for s in self.event_sources if s not in expected or self.dead_letters.get(s)]
+        if stray:
+            failures.append(f"{len(stray)} event(s) for unknown or dead-lettered sources, "
+                            f"e.g. {sorted(stray)[:5]}")
         if check_order:
             bad = self.order_violations()
             if bad:

@@ -441,6 +441,7 @@ def main(argv):
         todo = self_tests()
     else:
         binary = os.environ.get("WIRESCAN_BIN")
+        binary = str(Path(binary).resolve()) if binary else None
         todo = SCENARIOS
     if names:
         byname = {n: f for n, f in todo}
