@@ -20,6 +20,8 @@
 #include "engine/emit/kafka_sink.h"
 #include "engine/emit/output_writer.h"
 #include "engine/pipeline/pipeline.h"
+#include "engine/rules/live_rules.h"
+#include "engine/rules/reloader.h"
 #include "engine/rules/rule_pack.h"
 #include "engine/source/kafka_source.h"
 
@@ -53,6 +55,8 @@ Stops on SIGTERM or SIGINT: stops consuming, drains, flushes, commits, exits 0.
 )";
 
 std::atomic<bool> g_stop{false};  // set by ws:signals, read by ws:consumer
+// The running daemon's reloader (SIGHUP); set by RunPipeline while it runs.
+std::atomic<rules::Reloader*> g_reloader{nullptr};
 
 // Blocks SIGTERM/SIGINT in this thread and every thread started after it, and waits for them
 // on ws:signals. Must run before any other thread starts.
@@ -62,12 +66,16 @@ class SignalWatcher {
     sigemptyset(&set_);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     thread_ = core::NamedThread("ws:signals", [this] {
       timespec tick{0, 200 * 1000 * 1000};
       while (!done_.load(std::memory_order_acquire)) {
         int sig = sigtimedwait(&set_, nullptr, &tick);
-        if (sig == SIGTERM || sig == SIGINT) {
+        if (sig == SIGHUP) {
+          rules::Reloader* reloader = g_reloader.load(std::memory_order_acquire);
+          if (reloader != nullptr) reloader->Trigger();
+        } else if (sig == SIGTERM || sig == SIGINT) {
           core::LogInfo(sig == SIGTERM ? "SIGTERM" : "SIGINT", ": shutting down");
           g_stop.store(true, std::memory_order_release);
         }
@@ -133,16 +141,28 @@ int PrepareTopics(const pipeline::PipelineOptions& options,
   return n.ok() ? *n : 1;
 }
 
-// Runs the pipeline until stopped (or idle); returns the exit code.
+// Runs the pipeline until stopped (or idle); returns the exit code. The rules in `rules_dir`
+// are reloaded on SIGHUP and when the directory changes.
 int RunPipeline(pipeline::PipelineOptions options,
                 const std::map<std::string, std::string>& producer_props,
-                std::shared_ptr<const rules::RulePack> pack,
+                std::shared_ptr<const rules::RulePack> pack, const std::string& rules_dir,
                 const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
   options.analysis_partitions = PrepareTopics(options, producer_props, *pack);
-  pipeline::PipelineManager manager(options, pack);
+  rules::LiveRules live(pack);
+  // A reloaded pack may name new event topics: create them before it goes live.
+  rules::Reloader reloader({.dir = rules_dir}, &live, [&](const rules::RulePack& next) {
+    PrepareTopics(options, producer_props, next);
+    return absl::OkStatus();
+  });
+  if (absl::Status watching = reloader.Start(); !watching.ok()) {
+    core::LogWarning("rule reload on change disabled: ", watching.message());
+  }
+  g_reloader.store(&reloader, std::memory_order_release);
+  pipeline::PipelineManager manager(options, &live);
   auto sink = emit::KafkaSink::Create(producer_props, manager.listener());
   if (!sink.ok()) {
     core::LogError(sink.status().message());
+    g_reloader.store(nullptr);
     return 1;
   }
   core::LogInfo("rules ", pack->version, ": ", pack->stats.entities, " entities, ",
@@ -150,10 +170,13 @@ int RunPipeline(pipeline::PipelineOptions options,
                 " with ", options.workers, " worker(s)");
   emit::KafkaSink* out = sink->get();
   absl::Status s = manager.Run(out, [out](int ms) { return out->Flush(ms); }, &g_stop);
+  g_reloader.store(nullptr, std::memory_order_release);
+  reloader.Stop();
   const auto& c = manager.counters();
   core::LogInfo("consumed ", c.consumed.load(), ", analysed ", c.analysed.load(), ", events ",
                 c.events.load(), ", dead letters ", c.dead_letters.load(), ", delivered ",
-                c.delivered.load(), ", delivery failures ", c.delivery_failures.load());
+                c.delivered.load(), ", delivery failures ", c.delivery_failures.load(),
+                "; rule reloads ", reloader.successes(), " ok, ", reloader.failures(), " failed");
   if (on_exit) on_exit(c);
   if (!s.ok()) {
     core::LogError("stopped: ", s.message());
@@ -204,7 +227,7 @@ int RunWithConfig(const std::string& path, bool exit_when_idle) {
   std::map<std::string, std::string> producer = Merge(cfg->kafka(), cfg->producer());
   producer["bootstrap.servers"] = cfg->brokers();
   producer["client.id"] = cfg->client_id();
-  return RunPipeline(std::move(options), producer, *pack);
+  return RunPipeline(std::move(options), producer, *pack, rules_dir);
 }
 
 // ws:printer of the demo: prints every event of the event topics as one JSON line on stdout,
@@ -249,7 +272,8 @@ void PrintEvents(const std::string& bootstrap, const std::vector<std::string>& t
 }
 
 int RunEmbedded(bool exit_when_idle) {
-  auto pack = rules::LoadRulePack(DefaultRulesDir());
+  const std::string rules_dir = DefaultRulesDir();
+  auto pack = rules::LoadRulePack(rules_dir);
   if (!pack.ok()) {
     core::LogError("rules: ", pack.status().message());
     return 1;
@@ -309,7 +333,7 @@ int RunEmbedded(bool exit_when_idle) {
     PrintEvents(bootstrap, event_topics, &expected, &printer_stop);
     printer_done.store(true, std::memory_order_release);
   });
-  int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack,
+  int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack, rules_dir,
                          [&](const pipeline::PipelineCounters& c) {
                            expected.store(static_cast<int64_t>(c.events.load()));
                          });

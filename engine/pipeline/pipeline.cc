@@ -63,9 +63,8 @@ struct PartitionState {
 
 class PipelineManager::Impl : public emit::DeliveryListener, public source::RebalanceHandler {
  public:
-  Impl(PipelineOptions options, std::shared_ptr<const rules::RulePack> rules,
-       PipelineCounters* counters)
-      : options_(std::move(options)), rules_(std::move(rules)), counters_(counters) {}
+  Impl(PipelineOptions options, const rules::LiveRules* rules, PipelineCounters* counters)
+      : options_(std::move(options)), rules_(rules), counters_(counters) {}
 
   // --- DeliveryListener (ws:delivery) ---
   void OnDelivery(void* opaque, bool ok, std::string_view error) override {
@@ -110,7 +109,7 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
   }
 
   PipelineOptions options_;
-  std::shared_ptr<const rules::RulePack> rules_;
+  const rules::LiveRules* rules_;
   PipelineCounters* counters_;
   std::unique_ptr<source::KafkaSource> source_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -128,7 +127,8 @@ class PipelineManager::Impl::Worker {
       : index_(index),
         owner_(owner),
         sink_(sink),
-        extractor_(owner->rules_->rules, owner->rules_->model),
+        pack_(owner->rules_->Get()),
+        extractor_(pack_->rules, pack_->model),
         parser_(owner->options_.fields, owner->options_.max_record_bytes) {}
 
   void Start() {
@@ -184,6 +184,17 @@ class PipelineManager::Impl::Worker {
   }
 
   bool ProcessBatch(PartitionState* p) {
+    if (p->queue.Front() == nullptr) return false;
+    // Between batches: a reloaded rule pack takes effect here (one atomic load if unchanged).
+    if (owner_->rules_->Changed(&rules_seen_)) {
+      std::shared_ptr<const rules::RulePack> next = owner_->rules_->Get();
+      absl::Status bound = extractor_.Bind(next->rules, next->model);
+      if (bound.ok()) {
+        pack_ = std::move(next);
+      } else {
+        core::LogError("ws:worker-", index_, " keeps rules ", pack_->version, ": ", bound.message());
+      }
+    }
     size_t n = 0;
     while (n < owner_->options_.batch_size) {
       Item* item = p->queue.Front();
@@ -219,7 +230,7 @@ class PipelineManager::Impl::Worker {
         {"wirescan-source-topic", p.tp.topic},
         {"wirescan-source-partition", partition_text_},
         {"wirescan-source-offset", offset_text_},
-        {"wirescan-rules-version", owner_->rules_->version},
+        {"wirescan-rules-version", pack_->version},
         {"content-type", kAnalysisType},
         {},
     };
@@ -304,6 +315,8 @@ class PipelineManager::Impl::Worker {
   std::vector<std::shared_ptr<PartitionState>> assigned_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};      // bumped under mu_ when assigned_ changes
   // Worker-thread state, reused across messages.
+  uint64_t rules_seen_ = 0;                      // LiveRules generation of pack_
+  std::shared_ptr<const rules::RulePack> pack_;  // the rules of the current batch
   extract::Extractor extractor_;
   parse::JsonArticleParser parser_;
   v1::ArticleAnalysis analysis_;
@@ -509,9 +522,8 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
   return status;
 }
 
-PipelineManager::PipelineManager(PipelineOptions options,
-                                 std::shared_ptr<const rules::RulePack> rules)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(rules), &counters_)) {}
+PipelineManager::PipelineManager(PipelineOptions options, const rules::LiveRules* rules)
+    : impl_(std::make_unique<Impl>(std::move(options), rules, &counters_)) {}
 
 PipelineManager::~PipelineManager() = default;
 

@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "engine/emit/sink.h"
 #include "engine/parse/article_parser.h"
+#include "engine/rules/live_rules.h"
 #include "engine/rules/rule_pack.h"
 #include "engine/source/kafka_source.h"
 
@@ -76,8 +77,9 @@ std::string EventTopic(const PipelineOptions& options, const std::string& type,
 
 class PipelineManager {
  public:
-  // REQUIRES: `sink` outlives the manager; the sink's DeliveryListener is listener().
-  PipelineManager(PipelineOptions options, std::shared_ptr<const rules::RulePack> rules);
+  // Workers pick up a newly published rule pack between batches (hot reload).
+  // REQUIRES: `rules` outlives the manager.
+  PipelineManager(PipelineOptions options, const rules::LiveRules* rules);
   ~PipelineManager();
   PipelineManager(const PipelineManager&) = delete;
   PipelineManager& operator=(const PipelineManager&) = delete;
