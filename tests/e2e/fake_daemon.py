@@ -19,6 +19,7 @@ WIRESCAN_FAKE_FAULT injects one contract violation, so the self-test can prove t
   commit_ahead=N  on shutdown, commit N offsets past the last delivered one
   dlq_mutate      dead letters carry a modified value
   dlq_reason      every dead letter gets reason not_json
+  ignore_term     SIGTERM/SIGINT are ignored (the harness has to SIGKILL it)
 """
 
 import json
@@ -294,6 +295,9 @@ def main(argv):
     d.stop_by = float("inf")
 
     def on_signal(signum, _frame):
+        if d.fault == "ignore_term":
+            log(f"signal {signum}: ignored (WIRESCAN_FAKE_FAULT)")
+            return
         log(f"signal {signum}: stopping")
         d.stop = True
         d.stop_by = time.monotonic() + float(

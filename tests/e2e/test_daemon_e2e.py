@@ -423,6 +423,10 @@ def self_tests():
                                                           "order broken")),
         ("detects:commit_ahead", lambda c, dl: _expect_failure(c, dl, "commit_ahead=5", small,
                                                                "high watermark")),
+        ("detects:uncovered_commit", lambda c, dl: _expect_failure(
+            c, dl, "commit_ahead=5", s_shutdown, "have no output")),
+        ("detects:sigterm_ignored", lambda c, dl: _expect_failure(
+            c, dl, "ignore_term", s_bad_records, "after SIGTERM")),
         ("detects:dlq_bytes", lambda c, dl: _expect_failure(c, dl, "dlq_mutate", s_bad_records,
                                                             "value differs")),
         ("detects:dlq_reason", lambda c, dl: _expect_failure(c, dl, "dlq_reason", s_bad_records,
