@@ -146,11 +146,12 @@ int PrepareTopics(const pipeline::PipelineOptions& options,
 int RunPipeline(pipeline::PipelineOptions options,
                 const std::map<std::string, std::string>& producer_props,
                 std::shared_ptr<const rules::RulePack> pack, const std::string& rules_dir,
+                const std::string& cache_dir,
                 const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
   options.analysis_partitions = PrepareTopics(options, producer_props, *pack);
   rules::LiveRules live(pack);
   // A reloaded pack may name new event topics: create them before it goes live.
-  rules::Reloader reloader({.dir = rules_dir}, &live, [&](const rules::RulePack& next) {
+  rules::Reloader reloader({.dir = rules_dir, .cache_dir = cache_dir}, &live, [&](const rules::RulePack& next) {
     PrepareTopics(options, producer_props, next);
     return absl::OkStatus();
   });
@@ -217,17 +218,22 @@ int RunWithConfig(const std::string& path, bool exit_when_idle) {
     return 1;
   }
   std::string rules_dir = cfg->rules_dir().empty() ? DefaultRulesDir() : cfg->rules_dir();
-  auto pack = rules::LoadRulePack(rules_dir);
+  const auto load_start = std::chrono::steady_clock::now();
+  auto pack = rules::LoadRulePack(rules_dir, cfg->rules_cache_dir());
   if (!pack.ok()) {
     core::LogError("rules: ", pack.status().message());
     return 1;
   }
+  core::LogInfo("rules loaded in ",
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - load_start).count(),
+                " ms (database ", (*pack)->stats.database_from_cache ? "from cache" : "compiled", ")");
   pipeline::PipelineOptions options = OptionsFromConfig(*cfg);
   options.exit_when_idle = exit_when_idle;
   std::map<std::string, std::string> producer = Merge(cfg->kafka(), cfg->producer());
   producer["bootstrap.servers"] = cfg->brokers();
   producer["client.id"] = cfg->client_id();
-  return RunPipeline(std::move(options), producer, *pack, rules_dir);
+  return RunPipeline(std::move(options), producer, *pack, rules_dir, cfg->rules_cache_dir());
 }
 
 // ws:printer of the demo: prints every event of the event topics as one JSON line on stdout,
@@ -333,7 +339,7 @@ int RunEmbedded(bool exit_when_idle) {
     PrintEvents(bootstrap, event_topics, &expected, &printer_stop);
     printer_done.store(true, std::memory_order_release);
   });
-  int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack, rules_dir,
+  int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack, rules_dir, "",
                          [&](const pipeline::PipelineCounters& c) {
                            expected.store(static_cast<int64_t>(c.events.load()));
                          });

@@ -2,10 +2,17 @@
 
 #include <hs.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/core/hash.h"
 #include "engine/core/utf8.h"
 
 namespace wirescan::match {
@@ -28,7 +35,39 @@ std::string EscapeLiteral(std::string_view bytes) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<PatternSpec> specs) {
+namespace {
+
+// Loads a serialised database; nullptr if absent or unusable (then the caller compiles).
+hs_database_t* LoadCached(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nullptr;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  hs_database_t* db = nullptr;
+  if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return nullptr;
+  return db;
+}
+
+// Writes the database atomically (temporary file + rename); failures only cost the next start.
+void StoreCached(const hs_database_t* db, const std::string& dir, const std::string& path) {
+  char* bytes = nullptr;
+  size_t size = 0;
+  if (hs_serialize_database(db, &bytes, &size) != HS_SUCCESS) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes, static_cast<std::streamsize>(size));
+  }
+  free(bytes);  // hs_serialize_database allocates with the misc allocator (malloc)
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<PatternSpec> specs,
+                                                                const std::string& cache_dir) {
   if (specs.empty()) return absl::InvalidArgumentError("the rule set has no patterns");
   std::vector<std::string> expressions;
   std::vector<const char*> exprs;
@@ -54,11 +93,24 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Patt
   }
   for (const auto& e : expressions) exprs.push_back(e.c_str());
 
+  // The cache key covers everything the database is compiled from.
+  std::string cache_path;
   hs_database_t* db = nullptr;
+  bool from_cache = false;
+  if (!cache_dir.empty()) {
+    core::Fnv64 key;
+    key.AddField(hs_version());
+    for (size_t i = 0; i < expressions.size(); ++i) key.AddField(expressions[i]).AddU64(flags[i]);
+    cache_path = absl::StrCat(cache_dir, "/", key.Hex(), ".hsdb");
+    db = LoadCached(cache_path);
+    from_cache = db != nullptr;
+  }
   hs_compile_error_t* err = nullptr;
-  hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                                   static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
-                                   &db, &err);
+  hs_error_t rc = HS_SUCCESS;
+  if (!from_cache) {
+    rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                          static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db, &err);
+  }
   if (rc != HS_SUCCESS) {
     std::string where = "rule set";
     if (err != nullptr && err->expression >= 0 &&
@@ -69,8 +121,10 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Patt
     hs_free_compile_error(err);
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", message));
   }
+  if (!cache_dir.empty() && !from_cache) StoreCached(db, cache_dir, cache_path);
   auto rules = std::shared_ptr<RuleSet>(new RuleSet());
   rules->db_ = db;
+  rules->from_cache_ = from_cache;
   rules->infos_.reserve(specs.size());
   for (auto& s : specs) {
     s.info.length = s.literal ? static_cast<uint32_t>(s.expression.size()) : 0;

@@ -60,8 +60,11 @@ struct PatternSpec {
 class RuleSet {
  public:
   // Compiles all patterns into one block-mode database. A pattern Hyperscan rejects is reported
-  // as "<origin>: <Hyperscan message>".
-  static absl::StatusOr<std::shared_ptr<const RuleSet>> Compile(std::vector<PatternSpec> specs);
+  // as "<origin>: <Hyperscan message>". With a `cache_dir`, a database compiled before from the
+  // same patterns (same expressions, flags and order, same Hyperscan version) is loaded from
+  // "<cache_dir>/<key>.hsdb" instead of compiled, and a new one is written there.
+  static absl::StatusOr<std::shared_ptr<const RuleSet>> Compile(std::vector<PatternSpec> specs,
+                                                                const std::string& cache_dir = "");
   ~RuleSet();
   RuleSet(const RuleSet&) = delete;
   RuleSet& operator=(const RuleSet&) = delete;
@@ -70,11 +73,13 @@ class RuleSet {
   const PatternInfo& info(uint32_t id) const { return infos_[id]; }
   size_t pattern_count() const { return infos_.size(); }
   size_t database_bytes() const;
+  bool from_cache() const { return from_cache_; }
 
  private:
   RuleSet() = default;
   hs_database* db_ = nullptr;
   std::vector<PatternInfo> infos_;
+  bool from_cache_ = false;
 };
 
 struct Hit {

@@ -1,5 +1,8 @@
 #include "engine/match/rule_set.h"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -147,6 +150,32 @@ TEST(RuleSetCompileTest, LiteralMetacharactersAreLiteral) {
   ASSERT_EQ(hits.entities.size(), 1u);
   EXPECT_EQ(hits.entities[0].begin, 9u);
   EXPECT_EQ(hits.entities[0].end, 16u);
+}
+
+TEST(RuleSetCompileTest, CachedDatabaseIsReusedOnlyForTheSamePatterns) {
+  const std::string dir = ::testing::TempDir() + "/wirescan-hsdb-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  auto first = RuleSet::Compile(TestSpecs(), dir);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE((*first)->from_cache());
+  auto second = RuleSet::Compile(TestSpecs(), dir);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE((*second)->from_cache());
+  // The cached database finds exactly what the compiled one finds.
+  Matcher a(*first), b(*second);
+  Hits ha, hb;
+  const std::string text = "ASE Technology said TSMC will invest. 台積電。";
+  ASSERT_TRUE(a.Scan(text, &ha).ok());
+  ASSERT_TRUE(b.Scan(text, &hb).ok());
+  EXPECT_EQ(ha.entities.size(), hb.entities.size());
+  EXPECT_EQ(ha.sentence_ends, hb.sentence_ends);
+  // Any change to the patterns is a different key: compiled again, not loaded.
+  std::vector<PatternSpec> changed = TestSpecs();
+  changed.push_back(Literal("Micron", PatternKind::kEntityAlias, 0, kBoth));
+  auto third = RuleSet::Compile(changed, dir);
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE((*third)->from_cache());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RuleSetCompileTest, RecordsPatternInfo) {

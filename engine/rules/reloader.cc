@@ -117,7 +117,7 @@ absl::StatusOr<std::string> Reloader::ReloadNow(const std::string& why) {
                    s.message());
     return s;
   };
-  auto pack = LoadRulePack(options_.dir);
+  auto pack = LoadRulePack(options_.dir, options_.cache_dir);
   if (!pack.ok()) return fail(pack.status());
   std::vector<std::string> failures = RunExamples(**pack);
   if (!failures.empty()) {

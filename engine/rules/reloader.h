@@ -31,6 +31,7 @@ class Reloader {
     std::string dir;          // the rules directory
     bool watch = true;        // inotify on `dir`
     int debounce_ms = 500;    // wait for the directory to be quiet this long before reloading
+    std::string cache_dir;    // compiled-database cache (LoadRulePack); empty: none
   };
   // Called with a validated pack before it is published; an error rejects the pack.
   using Prepare = std::function<absl::Status(const RulePack&)>;

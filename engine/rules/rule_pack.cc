@@ -81,7 +81,7 @@ bool HasEdgeSpace(std::string_view s) {
 
 class Compiler {
  public:
-  explicit Compiler(RulePack* pack) : pack_(pack) {}
+  Compiler(RulePack* pack, std::string cache_dir) : pack_(pack), cache_dir_(std::move(cache_dir)) {}
 
   absl::Status Run();
 
@@ -102,6 +102,7 @@ class Compiler {
   void AddSentenceEnds();
 
   RulePack* pack_;
+  const std::string cache_dir_;
   extract::Model model_;
   std::vector<match::PatternSpec> specs_;
   absl::flat_hash_map<std::string, std::string> ids_;  // id -> location
@@ -352,8 +353,9 @@ absl::Status Compiler::Run() {
   pack_->stats.figure_tokens = tokens.size();
   AddSentenceEnds();
 
-  WS_ASSIGN_OR_RETURN(pack_->rules, match::RuleSet::Compile(std::move(specs_)));
+  WS_ASSIGN_OR_RETURN(pack_->rules, match::RuleSet::Compile(std::move(specs_), cache_dir_));
   pack_->stats.database_bytes = pack_->rules->database_bytes();
+  pack_->stats.database_from_cache = pack_->rules->from_cache();
   model_.version = pack_->version;
   pack_->model = std::make_shared<const extract::Model>(std::move(model_));
   return absl::OkStatus();
@@ -361,7 +363,8 @@ absl::Status Compiler::Run() {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<RuleText> texts) {
+absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<RuleText> texts,
+                                                                const std::string& cache_dir) {
   std::sort(texts.begin(), texts.end(),
             [](const RuleText& a, const RuleText& b) { return a.name < b.name; });
   auto pack = std::make_shared<RulePack>();
@@ -378,12 +381,13 @@ absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<Rule
   if (pack->files.empty()) return absl::InvalidArgumentError("no rule files");
   pack->version = version.Hex();
   pack->stats.files = pack->files.size();
-  Compiler compiler(pack.get());
+  Compiler compiler(pack.get(), cache_dir);
   WS_RETURN_IF_ERROR(compiler.Run());
   return std::shared_ptr<const RulePack>(std::move(pack));
 }
 
-absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& dir) {
+absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& dir,
+                                                             const std::string& cache_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -403,7 +407,7 @@ absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& 
   }
   if (ec) return absl::NotFoundError(absl::StrCat(dir, ": ", ec.message()));
   if (texts.empty()) return absl::NotFoundError(absl::StrCat(dir, ": no *.yaml rule files"));
-  return CompileRulePack(std::move(texts));
+  return CompileRulePack(std::move(texts), cache_dir);
 }
 
 namespace {

@@ -38,6 +38,7 @@ struct RulePackStats {
   size_t examples = 0;
   size_t database_bytes = 0;
   size_t organisations = 0;
+  bool database_from_cache = false;
 };
 
 struct RulePack {
@@ -51,10 +52,14 @@ struct RulePack {
 };
 
 // Reads every *.yaml / *.yml file directly in `dir` (sorted by name; subdirectories ignored).
-absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& dir);
+// `cache_dir` (optional): where compiled Hyperscan databases are kept between runs, so a
+// restart with unchanged rules deserialises instead of compiling (see RuleSet::Compile).
+absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& dir,
+                                                             const std::string& cache_dir = "");
 
 // Compiles a pack from texts (tests, and LoadRulePack after reading the files).
-absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<RuleText> texts);
+absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<RuleText> texts,
+                                                                const std::string& cache_dir = "");
 
 // Runs the pack's examples; returns one "file:line: example <id>: <what>" per failure.
 std::vector<std::string> RunExamples(const RulePack& pack);
