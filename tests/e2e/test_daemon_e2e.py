@@ -27,6 +27,7 @@ WIRESCAN_E2E_RECORDS (default 100000), WIRESCAN_E2E_BUDGET (seconds per scenario
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -141,8 +142,8 @@ def stop_expect_zero(d, failures):
     d.sigterm()
     rc = d.wait(SHUTDOWN_TIMEOUT_MS / 1000 + SHUTDOWN_SLACK_S)
     if rc is None:
-        failures.append(f"{d.name}: still running {SHUTDOWN_TIMEOUT_MS / 1000 + SHUTDOWN_SLACK_S:.0f}"
-                        " s after SIGTERM")
+        limit = SHUTDOWN_TIMEOUT_MS / 1000 + SHUTDOWN_SLACK_S
+        failures.append(f"{d.name}: still running {limit:.0f} s after SIGTERM")
         d.kill9()
     elif rc != 0:
         failures.append(f"{d.name}: exit {rc} after SIGTERM: {d.stderr_tail(5)}")
@@ -437,6 +438,9 @@ def self_tests():
 # --- main --------------------------------------------------------------------------------------
 
 def main(argv):
+    # SIGTERM (ctest, CI) unwinds like Ctrl-C: the finally blocks and atexit stop the broker and
+    # the daemons. A SIGKILL cannot: broker.sh's broker (setsid) would survive it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     keep = "--keep" in argv
     self_test = "--self-test" in argv
     names = [a for a in argv if not a.startswith("--")]
