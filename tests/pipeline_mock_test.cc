@@ -367,7 +367,8 @@ std::map<int32_t, int64_t> Committed(const std::string& bootstrap, const std::st
 class PipelineRun {
  public:
   PipelineRun(pipeline::PipelineOptions options, std::map<std::string, std::string> producer)
-      : manager_(std::make_unique<pipeline::PipelineManager>(std::move(options), Pack())) {
+      : live_(Pack()),
+        manager_(std::make_unique<pipeline::PipelineManager>(std::move(options), &live_)) {
     auto sink = emit::KafkaSink::Create(producer, manager_->listener());
     if (!sink.ok()) {
       ADD_FAILURE() << sink.status();
@@ -417,6 +418,7 @@ class PipelineRun {
   const absl::Status& status() const { return status_; }
 
  private:
+  rules::LiveRules live_;  // the rules the manager's workers read
   std::unique_ptr<pipeline::PipelineManager> manager_;
   std::unique_ptr<emit::KafkaSink> sink_;
   std::atomic<bool> stop_{false};
