@@ -100,9 +100,15 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
     for (rd_kafka_message_t* m : p->overflow) rd_kafka_message_destroy(m);
     p->overflow.clear();
   }
+  // Moves the partition's watermark over every completed offset. The only caller of Advance:
+  // whatever it passes is remembered in `done`, the next offset to commit.
+  static void Settle(PartitionState* p) {
+    int64_t next = p->tracker.Advance();
+    if (next >= 0) p->done = next;
+  }
   void WaitDrained(PartitionState* p, Clock::time_point deadline) {
     while (Clock::now() < deadline && !fatal_.load(std::memory_order_acquire)) {
-      p->tracker.Advance();
+      Settle(p);
       if (p->queue.Size() == 0 && p->tracker.Empty()) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -424,8 +430,7 @@ void PipelineManager::Impl::ServicePaused() {
 void PipelineManager::Impl::CommitProgress(bool sync) {
   std::map<TopicPartition, int64_t> commits;
   for (auto& [tp, p] : partitions_) {
-    int64_t next = p->tracker.Advance();
-    if (next >= 0) p->done = next;
+    Settle(p.get());
     if (p->done > p->committed) commits[tp] = p->done;
   }
   if (commits.empty()) return;
@@ -442,7 +447,7 @@ bool PipelineManager::Impl::Idle() {
   if (partitions_.empty()) return false;
   for (auto& [tp, p] : partitions_) {
     if (!p->at_eof || !p->overflow.empty() || p->queue.Size() != 0) return false;
-    p->tracker.Advance();
+    Settle(p.get());
     if (!p->tracker.Empty()) return false;
   }
   return true;
