@@ -526,8 +526,11 @@ class OutputReader:
     MAX_PROBLEMS = 50
 
     def __init__(self, bootstrap, analysis_topic, dlq_topic, analysis_parts, dlq_parts,
-                 event_topics=(), decoder=None, sample_every=500):
+                 event_topics=(), decoder=None, sample_every=500, source_topics=None):
         self.bootstrap = bootstrap
+        # Event topics may be shared (a rule's own `topic`, e.g. wirescan.events.investment):
+        # events from other sources than these input topics are skipped.
+        self.source_topics = set(source_topics) if source_topics else None
         self.analysis_topic = analysis_topic
         self.dlq_topic = dlq_topic
         self.analysis_parts = analysis_parts
@@ -627,6 +630,8 @@ class OutputReader:
             self.dead_letters[src] += 1
             self.dlq[src].append((msg.key(), msg.value(), reason, h.get(H_DLQ_MESSAGE)))
         else:  # an event topic
+            if self.source_topics is not None and src[0] not in self.source_topics:
+                return
             if h.get(H_CONTENT_TYPE) != CT_EVENT:
                 self.problem(f"{where}: content-type {h.get(H_CONTENT_TYPE)!r}")
             self.events += 1

@@ -40,7 +40,8 @@ import harness as h  # noqa: E402
 
 FAKE = Path(__file__).resolve().parent / "fake_daemon.py"
 SHUTDOWN_TIMEOUT_MS = 10000
-SHUTDOWN_SLACK_S = 2.0  # process start-up/teardown on 2 shared cores
+SHUTDOWN_SLACK_S = 2.0
+DEFAULT_EVENT_PREFIX = "wirescan.events."  # process start-up/teardown on 2 shared cores
 
 
 class Failed(Exception):
@@ -130,7 +131,7 @@ class Topics:
 
     def reader(self, ctx):
         return h.OutputReader(ctx.bootstrap, self.analysis, self.dlq, self.analysis_parts,
-                              self.dlq_parts, decoder=ctx.decoder)
+                              self.dlq_parts, decoder=ctx.decoder, source_topics=[self.input])
 
 
 def stop_expect_zero(d, failures):
@@ -159,7 +160,10 @@ def summary(stats, seconds):
 
 def final_checks(ctx, t, loaded, reader, deadline, allow_duplicates):
     """After the run: read all outputs, account, check the commits are at the end."""
-    reader.add_event_topics(ctx.broker.topics_with_prefix(t.event_prefix))
+    # Events go to event_topic_prefix + type, or to the topic an event rule names (the shipped
+    # rules use wirescan.events.<type>, shared by all scenarios: filtered by source topic).
+    reader.add_event_topics(ctx.broker.topics_with_prefix(t.event_prefix)
+                            + ctx.broker.topics_with_prefix(DEFAULT_EVENT_PREFIX))
     reader.catch_up(60, deadline)
     failures, stats = reader.report(loaded, allow_duplicates=allow_duplicates)
     cf, _ = h.check_commits(ctx.bootstrap, t.group, loaded)
