@@ -10,7 +10,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   librdkafka-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 kcat
+  python3 kcat prometheus python3-yaml
   python3-confluent-kafka python3-protobuf openjdk-17-jre-headless maven
 )
 

@@ -1,0 +1,497 @@
+#!/usr/bin/env python3
+"""Static checks of the deployment files under deploy/ (driven by tests/deploy/test_deploy.sh).
+
+Usage: deploy_checks.py CHECK [ARGS]   (run from the repository root)
+Each check prints what it found wrong and exits 0 (pass), 1 (fail) or 77 (skipped: a tool or
+input it needs is missing; the reason is printed).
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+try:
+    import yaml
+except ImportError:  # the driver picks a python3 with PyYAML; this is for a direct run
+    print("python3 has no PyYAML (Debian: python3-yaml)")
+    sys.exit(77)
+
+SKIP = 77
+
+# Metric names the daemon exports (README "Running the daemon"; Prometheus conventions) plus
+# Prometheus' own `up`. Histograms add _bucket/_sum/_count.
+COUNTERS_GAUGES = {
+    "wirescan_source_messages_total", "wirescan_source_bytes_total",
+    "wirescan_sink_messages_total", "wirescan_sink_bytes_total",
+    "wirescan_dead_letters_total", "wirescan_rule_matches_total", "wirescan_events_total",
+    "wirescan_pipeline_queue_depth", "wirescan_consumer_lag",
+    "wirescan_rule_reloads_total", "wirescan_rules_info", "wirescan_committed_offset",
+    "wirescan_kafka_broker_rtt_seconds", "wirescan_kafka_producer_queue_messages",
+    "wirescan_kafka_errors_total",
+    "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+    "process_start_time_seconds",
+    "up",
+}
+HISTOGRAMS = {"wirescan_end_to_end_latency_seconds", "wirescan_article_processing_seconds"}
+KNOWN_METRICS = COUNTERS_GAUGES | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
+
+PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset",
+                   "bool", "and", "or", "unless", "inf", "nan", "atan2"}
+
+
+def load_yaml_docs(path):
+    with open(path, encoding="utf-8") as f:
+        return [d for d in yaml.safe_load_all(f) if d is not None]
+
+
+def promql_metric_names(expr):
+    """The metric names an expression selects (functions, keywords, labels and strings removed)."""
+    e = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)                 # string literals
+    e = re.sub(r"\{[^}]*\}", "", e)                               # label matchers
+    e = re.sub(r"\[[^\]]*\]", "", e)                              # ranges, subqueries
+    e = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", e)
+    e = re.sub(r"\$\{?\w+\}?", " ", e)                            # Grafana variables
+    e = re.sub(r"\boffset\s+\d+[smhdwy]", " ", e)
+    names = set()
+    for m in re.finditer(r"(?<![\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?", e):
+        word, call = m.group(1), m.group(2)
+        if call or word.lower() in PROMQL_KEYWORDS:
+            continue
+        names.add(word)
+    return names
+
+
+def recorded_names(alerts):
+    return {r["record"] for g in alerts["groups"] for r in g["rules"] if "record" in r}
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+def check_yaml(_args):
+    """Every YAML file under deploy/ parses (all documents)."""
+    bad = []
+    files = sorted(glob.glob("deploy/**/*.yaml", recursive=True) +
+                   glob.glob("deploy/**/*.yml", recursive=True))
+    for path in files:
+        try:
+            load_yaml_docs(path)
+        except yaml.YAMLError as e:
+            bad.append(f"{path}: {e}")
+    for b in bad:
+        print(b)
+    print(f"{len(files)} files")
+    return 1 if bad else 0
+
+
+def dashboard_targets(dash):
+    def walk(panels):
+        for p in panels:
+            yield p
+            yield from walk(p.get("panels", []))
+    for p in walk(dash.get("panels", [])):
+        for t in p.get("targets", []):
+            yield p, t
+
+
+def check_dashboard(args):
+    """The Grafana dashboard: JSON, schema, unique ids, datasource variable, known metrics only.
+    Writes its queries as a rules file to args[0] (if given) for promtool to parse."""
+    path = "deploy/grafana/wirescan-dashboard.json"
+    with open(path, encoding="utf-8") as f:
+        dash = json.load(f)
+    errors = []
+    if not 36 <= dash.get("schemaVersion", 0) <= 41:
+        errors.append(f"schemaVersion {dash.get('schemaVersion')} (expected ~38)")
+    if dash.get("uid") != "wirescan":
+        errors.append("uid is not 'wirescan'")
+    ids = [p["id"] for p in dash["panels"]]
+    if len(ids) != len(set(ids)):
+        errors.append("duplicate panel ids")
+    variables = {v["name"] for v in dash.get("templating", {}).get("list", [])}
+    if "datasource" not in variables:
+        errors.append("no $datasource variable")
+    exprs = []
+    for panel, target in dashboard_targets(dash):
+        expr = target.get("expr", "")
+        if not expr:
+            errors.append(f"panel {panel['title']!r}: target without expr")
+            continue
+        if panel.get("datasource", {}).get("uid") != "${datasource}":
+            errors.append(f"panel {panel['title']!r}: datasource is not ${{datasource}}")
+        unknown = promql_metric_names(expr) - KNOWN_METRICS
+        if unknown:
+            errors.append(f"panel {panel['title']!r}: unknown metrics {sorted(unknown)} in {expr}")
+        exprs.append(expr)
+    for e in errors:
+        print(e)
+    if args:
+        rules = {"groups": [{"name": "dashboard", "rules": [
+            {"record": f"dashboard:query_{i}",
+             "expr": e.replace("$__rate_interval", "1m").replace("$job", ".*").replace("$instance", ".*")}
+            for i, e in enumerate(exprs)]}]}
+        with open(args[0], "w", encoding="utf-8") as f:
+            yaml.safe_dump(rules, f)
+    print(f"{len(exprs)} queries in {len([p for p in dash['panels'] if p['type'] != 'row'])} panels")
+    return 1 if errors or not exprs else 0
+
+
+def check_alert_metrics(_args):
+    """Alert rules: known metrics only; every alert has for, severity, summary, description."""
+    alerts = load_yaml_docs("deploy/prometheus/alerts.yml")[0]
+    known = KNOWN_METRICS | recorded_names(alerts)
+    errors, n = [], 0
+    for g in alerts["groups"]:
+        for r in g["rules"]:
+            unknown = promql_metric_names(r["expr"]) - known
+            name = r.get("alert") or r.get("record")
+            if unknown:
+                errors.append(f"{name}: unknown metrics {sorted(unknown)}")
+            if "alert" in r:
+                n += 1
+                if "for" not in r:
+                    errors.append(f"{name}: no `for`")
+                if r.get("labels", {}).get("severity") not in ("warning", "critical", "info"):
+                    errors.append(f"{name}: severity label missing or unusual")
+                for a in ("summary", "description"):
+                    if not r.get("annotations", {}).get(a):
+                        errors.append(f"{name}: no {a} annotation")
+    for e in errors:
+        print(e)
+    print(f"{n} alerts")
+    return 1 if errors or n == 0 else 0
+
+
+def parse_containerfile(path):
+    """Instructions as (KEYWORD, text), continuation lines joined, comments dropped."""
+    out, cur = [], ""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            s = line.rstrip("\n")
+            if not cur and (not s.strip() or s.lstrip().startswith("#")):
+                continue
+            if s.endswith("\\"):
+                cur += s[:-1] + " "
+                continue
+            cur += s
+            kw, _, rest = cur.strip().partition(" ")
+            out.append((kw.upper(), rest.strip()))
+            cur = ""
+    return out
+
+
+def ignored_by(patterns, rel):
+    import fnmatch
+    parts = rel.split("/")
+    for p in patterns:
+        p = p.rstrip("/")
+        for i in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:i])
+            if fnmatch.fnmatch(prefix, p) or fnmatch.fnmatch(prefix, p.replace("**/", "")):
+                return p
+    return None
+
+
+def check_containerfile(_args):
+    """The Containerfile's context sources exist and are not excluded by its ignore file; the
+    runtime stage runs as a non-root numeric user, exposes 9464, has a HEALTHCHECK on /healthz."""
+    path = "deploy/container/Containerfile"
+    ins = parse_containerfile(path)
+    with open(path + ".dockerignore", encoding="utf-8") as f:
+        ignore = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    errors = []
+    stages = [i for i, (k, _) in enumerate(ins) if k == "FROM"]
+    if len(stages) < 2:
+        errors.append("not multi-stage")
+    for kw, rest in ins:
+        if kw == "FROM" and not re.match(r"debian:bookworm(-slim)?\b", rest):
+            errors.append(f"FROM {rest}: not Debian 12")
+        if kw in ("COPY", "ADD") and "--from=" not in rest:
+            srcs = [a for a in rest.split() if not a.startswith("--")][:-1]
+            for src in srcs:
+                if src == ".":
+                    continue
+                if not glob.glob(src):
+                    errors.append(f"{kw} {src}: not in the repository")
+                elif ignored_by(ignore, src):
+                    errors.append(f"{kw} {src}: excluded by the ignore file")
+    # What the build needs from the context must not be ignored.
+    for needed in ("CMakeLists.txt", "CMakePresets.json", "cmake", "engine", "proto", "rules",
+                   "tests", "perf", "deploy/setup.sh", "deploy/samples"):
+        if not os.path.exists(needed):
+            errors.append(f"build input {needed} missing from the repository")
+        elif ignored_by(ignore, needed):
+            errors.append(f"build input {needed} excluded by the ignore file")
+    runtime = ins[stages[-1]:]
+    users = [r for k, r in runtime if k == "USER"]
+    if not users or not re.match(r"^[1-9]\d*(:\d+)?$", users[-1]):
+        errors.append("runtime stage: USER is not a numeric non-root uid")
+    if not any(k == "EXPOSE" and "9464" in r for k, r in runtime):
+        errors.append("runtime stage: no EXPOSE 9464")
+    if not any(k == "HEALTHCHECK" and "/healthz" in r for k, r in runtime):
+        errors.append("runtime stage: no HEALTHCHECK on /healthz")
+    entry = [r for k, r in runtime if k == "ENTRYPOINT"]
+    if not entry or json.loads(entry[-1]) != ["/usr/local/bin/wirescan", "run", "--config",
+                                               "/etc/wirescan/wirescan.yaml"]:
+        errors.append("runtime stage: ENTRYPOINT is not wirescan run --config /etc/wirescan/wirescan.yaml")
+    for e in errors:
+        print(e)
+    return 1 if errors else 0
+
+
+def runtime_packages():
+    """The packages the runtime stage's `apt-get install` names."""
+    ins = parse_containerfile("deploy/container/Containerfile")
+    last_from = max(i for i, (k, _) in enumerate(ins) if k == "FROM")
+    pkgs = []
+    for kw, rest in ins[last_from:]:
+        if kw != "RUN":
+            continue
+        for cmd in rest.split("&&"):
+            words = cmd.split()
+            if words[:2] == ["apt-get", "install"]:
+                pkgs += [w for w in words[2:] if not w.startswith("-")]
+    return pkgs
+
+
+def check_runtime_libs(args):
+    """Every package providing a DT_NEEDED library of the built binary is installed by the runtime
+    stage (or is in debian:bookworm-slim), and apt knows every runtime package."""
+    binary = args[0]
+    if not os.path.exists(binary):
+        print(f"{binary} not built")
+        return SKIP
+    for tool in ("objdump", "dpkg", "ldconfig"):
+        if not shutil.which(tool) and not os.path.exists(f"/sbin/{tool}"):
+            print(f"{tool} not installed")
+            return SKIP
+    pkgs = set(runtime_packages())
+    base = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}  # in debian:bookworm-slim
+    needed = re.findall(r"NEEDED\s+(\S+)", subprocess.run(["objdump", "-p", binary], check=True,
+                                                          capture_output=True, text=True).stdout)
+    if any(re.match(r"lib(a|ub|t)san\.so", lib) for lib in needed):
+        print(f"{binary} is a sanitizer build; the image ships a release build")
+        return SKIP
+    ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+    cache = subprocess.run([ldconfig, "-p"], check=True, capture_output=True, text=True).stdout
+    errors, paths = [], {}
+    for lib in needed:
+        m = re.search(rf"^\s*{re.escape(lib)} \(libc6,x86-64[^)]*\) => (\S+)", cache, re.M)
+        if not m:
+            errors.append(f"{lib}: not found by ldconfig")
+        else:
+            paths[lib] = (m.group(1), os.path.realpath(m.group(1)))
+    # One dpkg -S for all: "package:arch: /path" per line (merged /usr: try both spellings).
+    query = sorted({p for pair in paths.values() for p in pair})
+    owners = {}
+    for line in subprocess.run(["dpkg", "-S", *query], capture_output=True, text=True).stdout.splitlines():
+        pkg, _, path = line.partition(": ")
+        owners[path.strip()] = pkg.split(":")[0]
+    if paths and not owners:
+        print("dpkg -S answers nothing (dpkg-query missing?)")
+        return SKIP
+    for lib, pair in paths.items():
+        owner = owners.get(pair[0]) or owners.get(pair[1])
+        if owner is None:
+            errors.append(f"{lib}: no Debian package owns {pair[0]}")
+        elif owner not in pkgs | base:
+            errors.append(f"{lib}: package {owner} is not installed by the runtime stage")
+    # Does apt know the packages? Only where the package lists are present.
+    if shutil.which("apt-cache"):
+        out = subprocess.run(["apt-cache", "policy", "libc6", *sorted(pkgs)], capture_output=True,
+                             text=True).stdout
+        cand = dict(re.findall(r"^(\S+):\n\s+Installed: .*\n\s+Candidate: (.*)$", out, re.M))
+        if cand.get("libc6", "(none)") != "(none)":
+            for p in sorted(pkgs):
+                if cand.get(p, "(none)") == "(none)":
+                    errors.append(f"runtime package {p}: unknown to apt")
+    for e in errors:
+        print(e)
+    print(f"{len(needed)} libraries, runtime packages: {' '.join(sorted(pkgs))}")
+    return 1 if errors else 0
+
+
+def check_compose(args):
+    """compose.yaml: build context and Containerfile exist, bind mounts exist, depends_on names
+    services; writes Prometheus' view of its mounts to args[0] for promtool."""
+    path = "deploy/compose/compose.yaml"
+    base = os.path.dirname(path)
+    doc = load_yaml_docs(path)[0]
+    services = doc["services"]
+    named_volumes = set(doc.get("volumes", {}) or {})
+    errors = []
+    for want in ("kafka", "wirescan", "prometheus", "grafana"):
+        if want not in services:
+            errors.append(f"no service {want}")
+    if services.get("kafka", {}).get("image") != "apache/kafka:3.8.1":
+        errors.append("kafka image is not apache/kafka:3.8.1")
+    if "controller" not in str(services.get("kafka", {}).get("environment", {}).get("KAFKA_PROCESS_ROLES")):
+        errors.append("kafka is not in KRaft mode (KAFKA_PROCESS_ROLES)")
+    for name, svc in services.items():
+        build = svc.get("build")
+        if build:
+            ctx = os.path.normpath(os.path.join(base, build["context"]))
+            if not os.path.isdir(ctx):
+                errors.append(f"{name}: build context {ctx} missing")
+            if not os.path.isfile(os.path.join(ctx, build["dockerfile"])):
+                errors.append(f"{name}: {build['dockerfile']} missing in {ctx}")
+        deps = svc.get("depends_on", [])
+        for dep in (deps if isinstance(deps, list) else deps.keys()):
+            if dep not in services:
+                errors.append(f"{name}: depends_on unknown service {dep}")
+        for vol in svc.get("volumes", []):
+            src = vol.split(":")[0]
+            if src in named_volumes:
+                continue
+            if not os.path.exists(os.path.normpath(os.path.join(base, src))):
+                errors.append(f"{name}: mount source {src} missing")
+    deps = services.get("wirescan", {}).get("depends_on", {})
+    if deps.get("kafka", {}).get("condition") != "service_healthy":
+        errors.append("wirescan does not wait for a healthy kafka")
+    if not services.get("kafka", {}).get("healthcheck"):
+        errors.append("kafka has no healthcheck")
+    if args:  # Prometheus' /etc/prometheus as compose mounts it
+        out = args[0]
+        os.makedirs(out, exist_ok=True)
+        for vol in services["prometheus"].get("volumes", []):
+            src, dst = vol.split(":")[:2]
+            if src in named_volumes or not dst.startswith("/etc/prometheus/"):
+                continue
+            shutil.copy(os.path.join(base, src), os.path.join(out, dst[len("/etc/prometheus/"):]))
+    for e in errors:
+        print(e)
+    return 1 if errors else 0
+
+
+def k8s_objects():
+    objs = {}
+    for path in glob.glob("deploy/k8s/*.yaml"):
+        for d in load_yaml_docs(path):
+            if "kind" in d and d["kind"] != "Kustomization":
+                objs[(d["kind"], d["metadata"]["name"])] = d
+    return objs
+
+
+def check_k8s(_args):
+    """Kubernetes manifests: the rules generator lists exactly rules/*.yaml; probes, security
+    context, metrics address, mounts and grace period are what the daemon needs."""
+    errors = []
+    kust = load_yaml_docs("deploy/k8s/kustomization.yaml")[0]
+    for res in kust.get("resources", []):
+        if not os.path.exists(os.path.join("deploy/k8s", res)):
+            errors.append(f"kustomization: resource {res} missing")
+    gen = {g["name"]: g for g in kust.get("configMapGenerator", [])}
+    listed = sorted(os.path.normpath(os.path.join("deploy/k8s", f)) for f in gen["wirescan-rules"]["files"])
+    shipped = sorted(glob.glob("rules/*.yaml") + glob.glob("rules/*.yml"))
+    if listed != shipped:
+        errors.append(f"kustomization lists {listed}, rules/ has {shipped}")
+    objs = k8s_objects()
+    for kind, name in (("Deployment", "wirescan"), ("Service", "wirescan"),
+                       ("PodDisruptionBudget", "wirescan"), ("ConfigMap", "wirescan-config")):
+        if (kind, name) not in objs:
+            errors.append(f"no {kind} {name}")
+    if errors:
+        for e in errors:
+            print(e)
+        return 1
+    for o in objs.values():
+        if "namespace" in o["metadata"]:
+            errors.append(f"{o['kind']} {o['metadata']['name']}: has a namespace")
+    dep = objs[("Deployment", "wirescan")]
+    pod = dep["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    config = yaml.safe_load(objs[("ConfigMap", "wirescan-config")]["data"]["wirescan.yaml"])
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    if env.get("WIRESCAN_METRICS_ADDRESS") != "0.0.0.0:9464":
+        errors.append("WIRESCAN_METRICS_ADDRESS is not 0.0.0.0:9464")
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    if ports.get("metrics") != 9464:
+        errors.append("container port metrics is not 9464")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        get = c.get(probe, {}).get("httpGet", {})
+        if get.get("path") != path or get.get("port") not in ("metrics", 9464):
+            errors.append(f"{probe}: not GET {path} on the metrics port")
+    if dep["spec"]["replicas"] < 2:
+        errors.append("fewer than 2 replicas")
+    psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
+    if not psc.get("runAsNonRoot"):
+        errors.append("runAsNonRoot is not set")
+    if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        errors.append("seccompProfile is not RuntimeDefault")
+    if not csc.get("readOnlyRootFilesystem"):
+        errors.append("readOnlyRootFilesystem is not set")
+    if csc.get("allowPrivilegeEscalation") is not False:
+        errors.append("allowPrivilegeEscalation is not false")
+    if csc.get("capabilities", {}).get("drop") != ["ALL"]:
+        errors.append("capabilities do not drop ALL")
+    mem = c.get("resources", {}).get("limits", {}).get("memory", "")
+    if not mem or not c.get("resources", {}).get("requests"):
+        errors.append("no resource requests / memory limit")
+    shutdown_s = config.get("pipeline", {}).get("shutdown_timeout_ms", 10000) / 1000
+    if pod.get("terminationGracePeriodSeconds", 30) <= shutdown_s:
+        errors.append(f"terminationGracePeriodSeconds <= shutdown timeout {shutdown_s}s")
+    mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+    vols = {v["name"]: v for v in pod["volumes"]}
+    rules_dir = config.get("rules_dir", "")
+    m = mounts.get(rules_dir)
+    if not m or vols[m["name"]].get("configMap", {}).get("name") != "wirescan-rules":
+        errors.append(f"the wirescan-rules ConfigMap is not mounted at rules_dir {rules_dir!r}")
+    elif "subPath" in m:
+        errors.append("the rules are mounted with subPath (updates would not reach the pod)")
+    if "/etc/wirescan/wirescan.yaml" not in mounts:
+        errors.append("the config is not mounted at /etc/wirescan/wirescan.yaml")
+    if pod.get("automountServiceAccountToken") is not False:
+        errors.append("automountServiceAccountToken is not false")
+    sel = dep["spec"]["selector"]["matchLabels"]
+    for kind in ("Service", "PodDisruptionBudget"):
+        o = objs[(kind, "wirescan")]
+        s = o["spec"]["selector"].get("matchLabels", o["spec"]["selector"])
+        if s != sel:
+            errors.append(f"{kind} selector {s} != Deployment's {sel}")
+    for e in errors:
+        print(e)
+    return 1 if errors else 0
+
+
+def check_write_configs(args):
+    """Writes every shipped daemon config to args[0]/NAME.yaml (for the daemon's own loader)."""
+    out = args[0]
+    os.makedirs(out, exist_ok=True)
+    shutil.copy("deploy/container/wirescan.yaml", os.path.join(out, "container.yaml"))
+    shutil.copy("deploy/compose/wirescan.yaml", os.path.join(out, "compose.yaml"))
+    cm = k8s_objects()[("ConfigMap", "wirescan-config")]
+    with open(os.path.join(out, "k8s.yaml"), "w", encoding="utf-8") as f:
+        f.write(cm["data"]["wirescan.yaml"])
+    return 0
+
+
+def check_selftest(_args):
+    """The metric-name extractor finds what it must (so the metric checks can fail)."""
+    cases = {
+        'sum by (topic) (rate(wirescan_source_messages_total{job=~"$job"}[$__rate_interval]))':
+            {"wirescan_source_messages_total"},
+        'histogram_quantile(0.99, sum by (le) (rate(foo_bucket{a="b"}[5m]))) > 1': {"foo_bucket"},
+        'x > 0 unless x offset 15m and on (instance) up == 0': {"x", "up"},
+        'time() - max by (instance) (process_start_time_seconds)': {"process_start_time_seconds"},
+    }
+    bad = [(e, promql_metric_names(e), want) for e, want in cases.items() if promql_metric_names(e) != want]
+    for e, got, want in bad:
+        print(f"{e}: got {got}, want {want}")
+    return 1 if bad else 0
+
+
+CHECKS = {
+    "yaml": check_yaml, "dashboard": check_dashboard, "alert-metrics": check_alert_metrics,
+    "containerfile": check_containerfile, "runtime-libs": check_runtime_libs,
+    "compose": check_compose, "k8s": check_k8s, "write-configs": check_write_configs,
+    "selftest": check_selftest,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in CHECKS:
+        print(__doc__)
+        sys.exit(2)
+    sys.exit(CHECKS[sys.argv[1]](sys.argv[2:]))
