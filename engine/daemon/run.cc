@@ -35,6 +35,10 @@ std::string DefaultRulesDir();  // cli.cc
 
 namespace {
 
+// Exit status for a configuration or rule-pack error (sysexits' EX_CONFIG): a restart cannot
+// help, so service managers should not retry (systemd: RestartPreventExitStatus=78).
+constexpr int kExitConfig = 78;
+
 constexpr std::string_view kUsage = R"(Usage: wirescan run [--config FILE] [options]
 
 Runs the streaming daemon: consumes articles from Kafka, extracts mentions and events, and
@@ -51,7 +55,10 @@ Options:
   --log-level LEVEL   debug, info (default), warning, error
   --log-json          logs as one JSON object per line
   --help
-Stops on SIGTERM or SIGINT: stops consuming, drains, flushes, commits, exits 0.
+Stops on SIGTERM or SIGINT: stops consuming, drains, flushes, commits, exits 0. SIGHUP reloads
+the rules. Exit status: 0 after a clean stop, 1 on a runtime failure (an output that could not
+be delivered: nothing past it was committed), 2 on a usage error, 78 on a configuration or
+rule-pack error.
 )";
 
 std::atomic<bool> g_stop{false};  // set by ws:signals, read by ws:consumer
@@ -117,23 +124,29 @@ class NoDeliveries : public emit::DeliveryListener {
 };
 
 // Makes sure the output topics exist (created with as many partitions as the first input
-// topic) and returns the analysis topic's partition count.
+// topic) and returns the analysis topic's partition count; waits for the input topic (and so
+// for the cluster) until it exists or a stop is requested (then returns 0).
 int PrepareTopics(const pipeline::PipelineOptions& options,
                   const std::map<std::string, std::string>& producer_props,
                   const rules::RulePack& pack) {
   NoDeliveries none;
   auto admin = emit::KafkaSink::Create(producer_props, &none);
   if (!admin.ok()) return 1;
-  int input_partitions = 1;
-  for (int attempt = 0; attempt < 30 && !g_stop.load(); ++attempt) {
+  int input_partitions = 0;
+  for (int attempt = 0; !g_stop.load(std::memory_order_acquire); ++attempt) {
     auto n = (*admin)->PartitionCount(options.topics.front(), 2000);
     if (n.ok()) {
       input_partitions = *n;
       break;
     }
-    core::LogWarning("waiting for input topic ", options.topics.front(), ": ", n.status().message());
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (attempt % 10 == 0) {
+      core::LogWarning("waiting for input topic ", options.topics.front(), ": ", n.status().message());
+    }
+    for (int i = 0; i < 10 && !g_stop.load(std::memory_order_acquire); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
+  if (input_partitions == 0) return 0;  // stopping
   absl::Status ensured = (*admin)->EnsureTopics(OutputTopics(options, pack), input_partitions, 10000);
   if (!ensured.ok()) core::LogWarning("output topics: ", ensured.message());
   if (options.analysis_topic == "-") return 1;
@@ -149,6 +162,7 @@ int RunPipeline(pipeline::PipelineOptions options,
                 const std::string& cache_dir,
                 const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
   options.analysis_partitions = PrepareTopics(options, producer_props, *pack);
+  if (options.analysis_partitions == 0) return 0;  // stopped before the cluster was there
   rules::LiveRules live(pack);
   // A reloaded pack may name new event topics: create them before it goes live.
   rules::Reloader reloader({.dir = rules_dir, .cache_dir = cache_dir}, &live, [&](const rules::RulePack& next) {
@@ -215,14 +229,14 @@ int RunWithConfig(const std::string& path, bool exit_when_idle) {
   auto cfg = config::LoadDaemonConfig(path, config::Environment::Process());
   if (!cfg.ok()) {
     core::LogError(cfg.status().message());
-    return 1;
+    return kExitConfig;
   }
   std::string rules_dir = cfg->rules_dir().empty() ? DefaultRulesDir() : cfg->rules_dir();
   const auto load_start = std::chrono::steady_clock::now();
   auto pack = rules::LoadRulePack(rules_dir, cfg->rules_cache_dir());
   if (!pack.ok()) {
     core::LogError("rules: ", pack.status().message());
-    return 1;
+    return kExitConfig;
   }
   core::LogInfo("rules loaded in ",
                 std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -44,7 +44,11 @@ struct PatternInfo {
   PatternKind kind = PatternKind::kEntityAlias;
   uint8_t boundary = kNoBoundary;
   uint32_t target = 0;
-  uint32_t length = 0;  // Literals: byte length (start = end - length). Regexes: 0 (SOM used).
+  // The hit's byte length (start = end - length). 0 for regexes: their start is found by the
+  // start-of-match database. Set from PatternSpec::hit_length or the literal's size.
+  uint32_t length = 0;
+  uint8_t trim_end = 0;    // Bytes matched after the hit: ". " reports the '.' only (trim 1).
+  uint32_t max_width = 0;  // Regexes: the longest match (Hyperscan's expression info).
 };
 
 // One pattern to compile.
@@ -55,6 +59,9 @@ struct PatternSpec {
   bool ucp = false;        // Regexes: Unicode classes.
   PatternInfo info;
   std::string origin;      // "rules/orgs.yaml:12: rule org.jcet" for compile errors.
+  // Literals whose hit is only part of what they match: "5B" anchors the scale "B" to a digit
+  // (hit_length 1), ". " finds a sentence end (hit_length 1, info.trim_end 1). 0: the whole.
+  uint32_t hit_length = 0;
 };
 
 class RuleSet {
@@ -69,7 +76,11 @@ class RuleSet {
   RuleSet(const RuleSet&) = delete;
   RuleSet& operator=(const RuleSet&) = delete;
 
+  // The database of every pattern (regexes without start-of-match: the fast path).
   const hs_database* database() const { return db_; }
+  // Regexes only, with start-of-match: run on a short window before each regex hit to find its
+  // start. Null when the pack has no regexes.
+  const hs_database* som_database() const { return som_db_; }
   const PatternInfo& info(uint32_t id) const { return infos_[id]; }
   size_t pattern_count() const { return infos_.size(); }
   size_t database_bytes() const;
@@ -78,6 +89,7 @@ class RuleSet {
  private:
   RuleSet() = default;
   hs_database* db_ = nullptr;
+  hs_database* som_db_ = nullptr;
   std::vector<PatternInfo> infos_;
   bool from_cache_ = false;
 };
@@ -118,8 +130,13 @@ class Matcher {
   absl::Status Scan(std::string_view text, Hits* out);
 
  private:
+  // Finds the start of each regex hit (recorded by its end during the main scan).
+  void ResolveRegexStarts(std::string_view text, Hits* out);
+
   std::shared_ptr<const RuleSet> rules_;
   hs_scratch* scratch_ = nullptr;
+  hs_scratch* som_scratch_ = nullptr;
+  std::vector<Hit> regex_ends_;  // {end, end, pattern id} of this scan's regex hits
 };
 
 }  // namespace wirescan::match

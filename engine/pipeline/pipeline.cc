@@ -353,6 +353,12 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
     if (it == partitions_.end()) continue;
     PartitionState& p = *it->second;
     DropOverflow(&p);  // not started: the next owner reads them again
+    if (p.paused) {
+      // librdkafka keeps a partition's pause across a revoke and a later re-assignment; a new
+      // PartitionState starts unpaused, so the partition must be too.
+      source_->Resume(tp);
+      p.paused = false;
+    }
     if (!lost) {
       WaitDrained(&p, deadline);
       int64_t next = p.tracker.Advance();

@@ -74,6 +74,12 @@ uint8_t LatinBoundaries(std::string_view text, bool digits_before_ok) {
   return b;
 }
 
+// One or two ASCII letters ("m", "B", "bn").
+bool IsShortLetterWord(std::string_view s) {
+  return !s.empty() && s.size() <= 2 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return core::IsAsciiAlpha(c); });
+}
+
 bool HasEdgeSpace(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   return !s.empty() && (space(s.front()) || space(s.back()));
@@ -292,10 +298,23 @@ absl::Status Compiler::CheckExample(const Example& ex) {
 }
 
 void Compiler::AddSentenceEnds() {
-  // '.', '!' and '?' are checked by the matcher (followed by a space or the end, not after an
-  // abbreviation), and so is a line break (a hard wrap inside a sentence does not end it); the
-  // CJK terminators always end a sentence.
-  for (std::string_view end : {".", "!", "?", "\n", "。", "！", "？"}) {
+  // '.', '!' and '?' end a sentence when white space, a closing quote or bracket follows: found
+  // as two-byte literals that report the mark only, so the many '.' inside numbers and
+  // abbreviations like "U.S.-made" never call back. The matcher still rejects a '.' after an
+  // abbreviation ("Co. Ltd"), and a line break that only wraps a sentence. CJK terminators
+  // always end one.
+  for (char mark : {'.', '!', '?'}) {
+    for (char next : {' ', '\n', '\r', '\t', '"', '\'', ')', '\xE2' /* lead byte of ” ’ */}) {
+      match::PatternSpec spec;
+      spec.expression = {mark, next};
+      spec.hit_length = 1;
+      spec.info = {match::PatternKind::kSentenceEnd, match::kNoBoundary, 0, 0};
+      spec.info.trim_end = 1;
+      spec.origin = "sentence segmentation";
+      specs_.push_back(std::move(spec));
+    }
+  }
+  for (std::string_view end : {"\n", "。", "！", "？"}) {
     match::PatternSpec spec;
     spec.expression = std::string(end);
     spec.info = {match::PatternKind::kSentenceEnd, match::kNoBoundary, 0, 0};
@@ -343,11 +362,26 @@ absl::Status Compiler::Run() {
                           }));
   const auto& tokens = model_.grammar.tokens();
   for (uint32_t i = 0; i < tokens.size(); ++i) {
+    const extract::FigureToken& t = tokens[i];
     match::PatternSpec spec;
-    spec.expression = tokens[i].text;
-    spec.caseless = !tokens[i].case_sensitive && HasAsciiLetter(tokens[i].text);
-    spec.info = {match::PatternKind::kFigureToken, LatinBoundaries(tokens[i].text, true), i, 0};
-    spec.origin = absl::StrCat("figure vocabulary '", tokens[i].text, "'");
+    spec.caseless = !t.case_sensitive && HasAsciiLetter(t.text);
+    spec.info = {match::PatternKind::kFigureToken, LatinBoundaries(t.text, true), i, 0};
+    spec.origin = absl::StrCat("figure vocabulary '", t.text, "'");
+    if (t.kind == extract::FigureToken::Kind::kScale && IsShortLetterWord(t.text)) {
+      // "m", "B", "bn" alone would report every letter m of the text: anchor them to the digit
+      // they follow ("5m", "1.15 B"), reporting only the scale word itself.
+      for (char digit = '0'; digit <= '9'; ++digit) {
+        for (std::string_view gap : {"", " "}) {
+          match::PatternSpec anchored = spec;
+          anchored.expression = absl::StrCat(std::string(1, digit), core::Sv(gap), t.text);
+          anchored.hit_length = static_cast<uint32_t>(t.text.size());
+          anchored.info.boundary = match::kWordAfter;
+          specs_.push_back(std::move(anchored));
+        }
+      }
+      continue;
+    }
+    spec.expression = t.text;
     specs_.push_back(std::move(spec));
   }
   pack_->stats.figure_tokens = tokens.size();
