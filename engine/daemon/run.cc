@@ -54,6 +54,8 @@ Options:
   --exit-when-idle    exit once every assigned partition is drained and committed
   --log-level LEVEL   debug, info (default), warning, error
   --log-json          logs as one JSON object per line
+  --passthrough       benchmark baseline: produce every input unchanged to the analysis topic
+                      through the same pipeline, without parsing or extraction
   --help
 Stops on SIGTERM or SIGINT: stops consuming, drains, flushes, commits, exits 0. SIGHUP reloads
 the rules. Exit status: 0 after a clean stop, 1 on a runtime failure (an output that could not
@@ -225,7 +227,7 @@ pipeline::PipelineOptions OptionsFromConfig(const v1::config::DaemonConfig& cfg)
   return o;
 }
 
-int RunWithConfig(const std::string& path, bool exit_when_idle) {
+int RunWithConfig(const std::string& path, bool exit_when_idle, bool passthrough) {
   auto cfg = config::LoadDaemonConfig(path, config::Environment::Process());
   if (!cfg.ok()) {
     core::LogError(cfg.status().message());
@@ -244,6 +246,7 @@ int RunWithConfig(const std::string& path, bool exit_when_idle) {
                 " ms (database ", (*pack)->stats.database_from_cache ? "from cache" : "compiled", ")");
   pipeline::PipelineOptions options = OptionsFromConfig(*cfg);
   options.exit_when_idle = exit_when_idle;
+  options.passthrough = passthrough;
   std::map<std::string, std::string> producer = Merge(cfg->kafka(), cfg->producer());
   producer["bootstrap.servers"] = cfg->brokers();
   producer["client.id"] = cfg->client_id();
@@ -375,6 +378,7 @@ int RunEmbedded(bool exit_when_idle) {
 int RunDaemon(std::vector<std::string> args) {
   std::string config_path;
   bool exit_when_idle = false;
+  bool passthrough = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -386,6 +390,8 @@ int RunDaemon(std::vector<std::string> args) {
       config_path = a.substr(9);
     } else if (a == "--exit-when-idle") {
       exit_when_idle = true;
+    } else if (a == "--passthrough") {
+      passthrough = true;
     } else if (a == "--log-json") {
       core::SetLogJson(true);
     } else if ((a == "--log-level" && i + 1 < args.size()) || a.rfind("--log-level=", 0) == 0) {
@@ -403,7 +409,8 @@ int RunDaemon(std::vector<std::string> args) {
   }
   SignalWatcher signals;  // before any other thread
   pthread_setname_np(pthread_self(), "ws:consumer");  // this thread runs the consumer loop
-  return config_path.empty() ? RunEmbedded(exit_when_idle) : RunWithConfig(config_path, exit_when_idle);
+  return config_path.empty() ? RunEmbedded(exit_when_idle)
+                             : RunWithConfig(config_path, exit_when_idle, passthrough);
 }
 
 }  // namespace wirescan::daemon

@@ -241,6 +241,14 @@ class PipelineManager::Impl::Worker {
         {},
     };
 
+    if (opt.passthrough) {
+      OffsetTracker::AddOutputs(item.slot, 1);
+      Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions, key, payload,
+               std::span(headers, 4), item.slot});
+      c.analysed.fetch_add(1, std::memory_order_relaxed);
+      OffsetTracker::Release(item.slot);
+      return;
+    }
     core::ArticleView view;
     parse::RecordError err = parse::RecordError::kOk;
     if (opt.plain_text) {

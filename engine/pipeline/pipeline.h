@@ -55,6 +55,9 @@ struct PipelineOptions {
   int commit_interval_ms = 1000;
   int shutdown_timeout_ms = 10000;
   bool exit_when_idle = false;  // return once every assigned partition is drained and committed
+  // Baseline for benchmarks: every input is produced unchanged to the analysis topic, through
+  // the same consumer, queues, workers, producer and commits, with no parsing or extraction.
+  bool passthrough = false;
 };
 
 // Counters readable from any thread (relaxed; for logs, tests and metrics).
