@@ -19,6 +19,9 @@
 #include "engine/core/thread.h"
 #include "engine/emit/kafka_sink.h"
 #include "engine/emit/output_writer.h"
+#include "engine/metrics/http_server.h"
+#include "engine/metrics/process.h"
+#include "engine/metrics/registry.h"
 #include "engine/pipeline/pipeline.h"
 #include "engine/rules/live_rules.h"
 #include "engine/rules/reloader.h"
@@ -157,38 +160,96 @@ int PrepareTopics(const pipeline::PipelineOptions& options,
 }
 
 // Runs the pipeline until stopped (or idle); returns the exit code. The rules in `rules_dir`
-// are reloaded on SIGHUP and when the directory changes.
+// are reloaded on SIGHUP, when the directory changes, and on POST /-/reload. The admin endpoint
+// (/metrics, /healthz, /readyz) listens on `metrics_address` from the start, so a process that
+// waits for its cluster is visibly alive but not ready.
 int RunPipeline(pipeline::PipelineOptions options,
                 const std::map<std::string, std::string>& producer_props,
                 std::shared_ptr<const rules::RulePack> pack, const std::string& rules_dir,
-                const std::string& cache_dir,
+                const std::string& cache_dir, const std::string& metrics_address,
                 const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
+  metrics::Registry registry;
+  metrics::AddProcessCollector(&registry);
+  pipeline::PipelineProbe probe(&registry);
+  probe.SetRulesVersion(pack->version);
+  rules::LiveRules live(pack);
+  // Set once they exist; read by /readyz and the collectors (ws:http threads).
+  std::atomic<pipeline::PipelineManager*> running_manager{nullptr};
+  std::atomic<emit::KafkaSink*> running_sink{nullptr};
+  rules::Reloader reloader(
+      {.dir = rules_dir,
+       .cache_dir = cache_dir,
+       .on_outcome =
+           [&probe](bool ok, const std::string& version) {
+             probe.RecordReload(ok);
+             if (ok) probe.SetRulesVersion(version);
+           }},
+      &live, [&](const rules::RulePack& next) {
+        // A reloaded pack may name new event topics: create them before it goes live.
+        PrepareTopics(options, producer_props, next);
+        return absl::OkStatus();
+      });
+  registry.AddCollector([&running_sink](metrics::Emitter& out) {
+    emit::KafkaSink* sink = running_sink.load(std::memory_order_acquire);
+    if (sink == nullptr) return;
+    out.Gauge("wirescan_kafka_producer_queue_messages",
+              "Messages in the producer's queue or in flight to the brokers.",
+              sink->OutstandingMessages());
+    out.Counter("wirescan_kafka_producer_errors_total",
+                "Errors the producer client reported (transport, authentication, ...).",
+                static_cast<double>(sink->errors()));
+  });
+  metrics::HttpHandlers handlers;
+  handlers.registry = &registry;
+  handlers.readiness = [&]() {
+    metrics::Readiness r;
+    pipeline::PipelineManager* m = running_manager.load(std::memory_order_acquire);
+    emit::KafkaSink* sink = running_sink.load(std::memory_order_acquire);
+    if (m == nullptr || !m->Ready()) {
+      r.ready = false;
+      r.detail += "consumer: not subscribed yet, failed or stopping\n";
+    }
+    if (sink == nullptr || !sink->connected()) {
+      r.ready = false;
+      r.detail += "producer: not connected to any broker\n";
+    }
+    r.detail = absl::StrCat("rules: ", live.Get()->version, "\n", r.detail);
+    return r;
+  };
+  handlers.reload = [&reloader]() { return reloader.ReloadNow("POST /-/reload"); };
+  auto server = metrics::HttpServer::Start(metrics_address, std::move(handlers));
+  if (!server.ok()) {
+    core::LogError("admin endpoint: ", server.status().message());
+    return 1;
+  }
+  core::LogInfo("admin endpoint on http://", (*server)->address(),
+                " (/metrics, /healthz, /readyz, POST /-/reload)");
+
   options.analysis_partitions = PrepareTopics(options, producer_props, *pack);
   if (options.analysis_partitions == 0) return 0;  // stopped before the cluster was there
-  rules::LiveRules live(pack);
-  // A reloaded pack may name new event topics: create them before it goes live.
-  rules::Reloader reloader({.dir = rules_dir, .cache_dir = cache_dir}, &live, [&](const rules::RulePack& next) {
-    PrepareTopics(options, producer_props, next);
-    return absl::OkStatus();
-  });
   if (absl::Status watching = reloader.Start(); !watching.ok()) {
     core::LogWarning("rule reload on change disabled: ", watching.message());
   }
   g_reloader.store(&reloader, std::memory_order_release);
-  pipeline::PipelineManager manager(options, &live);
+  pipeline::PipelineManager manager(options, &live, &probe);
   auto sink = emit::KafkaSink::Create(producer_props, manager.listener());
   if (!sink.ok()) {
     core::LogError(sink.status().message());
     g_reloader.store(nullptr);
     return 1;
   }
+  emit::KafkaSink* out = sink->get();
+  running_sink.store(out, std::memory_order_release);
+  running_manager.store(&manager, std::memory_order_release);
   core::LogInfo("rules ", pack->version, ": ", pack->stats.entities, " entities, ",
                 pack->stats.events, " event rules; consuming ", absl::StrJoin(options.topics, ","),
                 " with ", options.workers, " worker(s)");
-  emit::KafkaSink* out = sink->get();
   absl::Status s = manager.Run(out, [out](int ms) { return out->Flush(ms); }, &g_stop);
   g_reloader.store(nullptr, std::memory_order_release);
   reloader.Stop();
+  (*server)->Stop();  // before the manager and sink it reads go away
+  running_manager.store(nullptr);
+  running_sink.store(nullptr);
   const auto& c = manager.counters();
   core::LogInfo("consumed ", c.consumed.load(), ", analysed ", c.analysed.load(), ", events ",
                 c.events.load(), ", dead letters ", c.dead_letters.load(), ", delivered ",
@@ -250,7 +311,8 @@ int RunWithConfig(const std::string& path, bool exit_when_idle, bool passthrough
   std::map<std::string, std::string> producer = Merge(cfg->kafka(), cfg->producer());
   producer["bootstrap.servers"] = cfg->brokers();
   producer["client.id"] = cfg->client_id();
-  return RunPipeline(std::move(options), producer, *pack, rules_dir, cfg->rules_cache_dir());
+  return RunPipeline(std::move(options), producer, *pack, rules_dir, cfg->rules_cache_dir(),
+                     cfg->metrics_address());
 }
 
 // ws:printer of the demo: prints every event of the event topics as one JSON line on stdout,
@@ -356,8 +418,9 @@ int RunEmbedded(bool exit_when_idle) {
     PrintEvents(bootstrap, event_topics, &expected, &printer_stop);
     printer_done.store(true, std::memory_order_release);
   });
+  // The demo's admin endpoint takes any free port (the log line says which).
   int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack, rules_dir, "",
-                         [&](const pipeline::PipelineCounters& c) {
+                         "127.0.0.1:0", [&](const pipeline::PipelineCounters& c) {
                            expected.store(static_cast<int64_t>(c.events.load()));
                          });
   // The printer stops by itself once it printed every produced event; bounded.

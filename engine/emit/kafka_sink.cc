@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "engine/core/log.h"
 #include "engine/core/strings.h"
 
 namespace wirescan::emit {
@@ -39,6 +40,13 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* msg, void* op) {
     OnDeliveryReport(rk, msg, op);
   });
+  rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<KafkaSink*>(opaque);
+    self->errors_.fetch_add(1, std::memory_order_relaxed);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->connected_.store(false);
+    core::LogWarning("producer: ", rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)), ": ",
+                     reason);
+  });
   rd_kafka_conf_set_opaque(conf, sink.get());
   char err[512];
   sink->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
@@ -64,6 +72,7 @@ void KafkaSink::OnDeliveryReport(rd_kafka_t*, const void* msg_ptr, void* opaque)
   auto* sink = static_cast<KafkaSink*>(opaque);
   const auto* msg = static_cast<const rd_kafka_message_t*>(msg_ptr);
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    sink->connected_.store(true, std::memory_order_relaxed);
     sink->listener_->OnDelivery(msg->_private, true, {});
   } else {
     sink->listener_->OnDelivery(msg->_private, false, rd_kafka_err2str(msg->err));

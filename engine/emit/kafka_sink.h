@@ -44,6 +44,11 @@ class KafkaSink : public Sink {
 
   rd_kafka_t* handle() { return rk_; }
 
+  // Client errors reported by librdkafka (transport, authentication, ...), for metrics.
+  uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+  // False after librdkafka reported that no broker is reachable, until a delivery succeeds.
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+
  private:
   KafkaSink() = default;
   static void OnDeliveryReport(rd_kafka_t* rk, const void* msg, void* opaque);
@@ -53,6 +58,8 @@ class KafkaSink : public Sink {
   DeliveryListener* listener_ = nullptr;
   std::atomic<bool> stop_{false};     // release in ~KafkaSink, acquire in DeliveryLoop
   std::atomic<bool> aborted_{false};  // release in Abort(), acquire in Produce()
+  std::atomic<uint64_t> errors_{0};     // relaxed: a metric
+  std::atomic<bool> connected_{true};   // relaxed: a readiness hint
   core::NamedThread delivery_thread_;
 };
 

@@ -27,6 +27,7 @@ class OffsetTracker {
  public:
   struct Slot {
     int64_t offset = -1;
+    int64_t timestamp_ms = -1;  // the input's broker timestamp (end-to-end latency)
     std::atomic<int32_t> pending{0};
   };
 
@@ -39,10 +40,11 @@ class OffsetTracker {
 
   // Registers the next consumed offset; nullptr if `capacity` offsets are already in flight
   // (the caller pauses the partition).
-  Slot* Begin(int64_t offset) {
+  Slot* Begin(int64_t offset, int64_t timestamp_ms = -1) {
     if (tail_ - head_ > mask_) return nullptr;
     Slot& s = slots_[tail_ & mask_];
     s.offset = offset;
+    s.timestamp_ms = timestamp_ms;
     s.pending.store(1, std::memory_order_relaxed);  // published by the queue hand-off
     ++tail_;
     return &s;
@@ -51,8 +53,10 @@ class OffsetTracker {
   static void AddOutputs(Slot* slot, int32_t n) {
     slot->pending.fetch_add(n, std::memory_order_relaxed);  // the guard keeps it > 0
   }
-  static void Release(Slot* slot) {
-    slot->pending.fetch_sub(1, std::memory_order_release);  // pairs with Advance's acquire
+  // Returns true for the release that completed the offset (the slot must not be touched
+  // after that, except for reading what it held before this call).
+  static bool Release(Slot* slot) {
+    return slot->pending.fetch_sub(1, std::memory_order_acq_rel) == 1;  // pairs with Advance
   }
 
   // Moves past every completed slot at the front; returns the offset to commit (the last

@@ -16,6 +16,7 @@
 #include "engine/core/thread.h"
 #include "engine/extract/extractor.h"
 #include "engine/pipeline/offset_tracker.h"
+#include "absl/container/flat_hash_map.h"
 
 namespace wirescan::pipeline {
 
@@ -50,6 +51,10 @@ struct PartitionState {
   const TopicPartition tp;
   core::SpscQueue<Item> queue;
   OffsetTracker tracker;
+  PipelineProbe::PartitionMetrics metrics;  // null children without a probe
+  // Written by ws:consumer, read by the metrics collector (relaxed: gauges).
+  std::atomic<int64_t> position{-1};          // next offset to consume
+  std::atomic<int64_t> committed_offset{-1};
   // Consumer thread only:
   std::deque<rd_kafka_message_t*> overflow;  // fetched while paused; no slot yet
   bool paused = false;
@@ -63,14 +68,35 @@ struct PartitionState {
 
 class PipelineManager::Impl : public emit::DeliveryListener, public source::RebalanceHandler {
  public:
-  Impl(PipelineOptions options, const rules::LiveRules* rules, PipelineCounters* counters)
-      : options_(std::move(options)), rules_(rules), counters_(counters) {}
+  Impl(PipelineOptions options, const rules::LiveRules* rules, PipelineProbe* probe,
+       PipelineCounters* counters)
+      : options_(std::move(options)), rules_(rules), probe_(probe), counters_(counters) {}
+
+  ~Impl() {
+    if (probe_ != nullptr && collector_ != 0) probe_->registry()->RemoveCollector(collector_);
+  }
+
+  bool Ready() const {
+    return subscribed_.load(std::memory_order_acquire) && !fatal_.load() &&
+           !stopping_.load(std::memory_order_acquire);
+  }
+
+  // Records the end-to-end latency when `slot`'s last pending step completes.
+  void Complete(OffsetTracker::Slot* slot) {
+    const int64_t ts = slot->timestamp_ms;  // read before the release that may free the slot
+    if (OffsetTracker::Release(slot) && probe_ != nullptr && ts > 0) {
+      const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      probe_->EndToEndSeconds()->Observe(static_cast<double>(std::max<int64_t>(0, now - ts)) / 1e3);
+    }
+  }
 
   // --- DeliveryListener (ws:delivery) ---
   void OnDelivery(void* opaque, bool ok, std::string_view error) override {
     if (ok) {
       counters_->delivered.fetch_add(1, std::memory_order_relaxed);
-      OffsetTracker::Release(static_cast<OffsetTracker::Slot*>(opaque));
+      Complete(static_cast<OffsetTracker::Slot*>(opaque));
       return;
     }
     // The producer gave up after its retries. Not releasing the slot keeps every offset from
@@ -114,9 +140,18 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
     }
   }
 
+  void AddCollector();
+
   PipelineOptions options_;
   const rules::LiveRules* rules_;
+  PipelineProbe* const probe_;  // may be null
   PipelineCounters* counters_;
+  metrics::Registry::CollectorId collector_ = 0;
+  std::atomic<bool> subscribed_{false};  // release by ws:consumer, acquire by Ready()
+  std::atomic<bool> stopping_{false};
+  // What the metrics collector may read: the assigned partitions, updated on (re)assignment.
+  mutable absl::Mutex visible_mu_;
+  std::vector<std::shared_ptr<PartitionState>> visible_ ABSL_GUARDED_BY(visible_mu_);
   std::unique_ptr<source::KafkaSource> source_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<TopicPartition, std::shared_ptr<PartitionState>> partitions_;  // consumer thread
@@ -134,6 +169,7 @@ class PipelineManager::Impl::Worker {
         owner_(owner),
         sink_(sink),
         pack_(owner->rules_->Get()),
+        pack_metrics_(owner->probe_ != nullptr ? owner->probe_->ForPack(*pack_) : nullptr),
         extractor_(pack_->rules, pack_->model),
         parser_(owner->options_.fields, owner->options_.max_record_bytes) {}
 
@@ -197,6 +233,7 @@ class PipelineManager::Impl::Worker {
       absl::Status bound = extractor_.Bind(next->rules, next->model);
       if (bound.ok()) {
         pack_ = std::move(next);
+        if (owner_->probe_ != nullptr) pack_metrics_ = owner_->probe_->ForPack(*pack_);
       } else {
         core::LogError("ws:worker-", index_, " keeps rules ", pack_->version, ": ", bound.message());
       }
@@ -222,6 +259,28 @@ class PipelineManager::Impl::Worker {
       return;
     }
     owner_->counters_->produced.fetch_add(1, std::memory_order_relaxed);
+    if (owner_->probe_ != nullptr) {
+      auto it = topic_metrics_.find(core::Sv(m.topic));  // a handful of topics per worker
+      if (it == topic_metrics_.end()) {
+        it = topic_metrics_.emplace(std::string(m.topic),
+                                    owner_->probe_->ForOutputTopic(std::string(m.topic))).first;
+      }
+      it->second.messages->Inc();
+      it->second.bytes->Inc(m.value.size());
+    }
+  }
+
+  // Counts the mentions and events of one analysis (per rule pack children, no lock).
+  void CountMatches() {
+    if (pack_metrics_ == nullptr) return;
+    for (const v1::Mention& m : analysis_.mentions()) {
+      auto it = pack_metrics_->matches.find(m.rule_id());
+      if (it != pack_metrics_->matches.end()) it->second->Inc();
+    }
+    for (const v1::Event& e : analysis_.events()) {
+      auto it = pack_metrics_->events.find(e.type());
+      if (it != pack_metrics_->events.end()) it->second->Inc();
+    }
   }
 
   void Process(const PartitionState& p, const Item& item) {
@@ -246,9 +305,10 @@ class PipelineManager::Impl::Worker {
       Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions, key, payload,
                std::span(headers, 4), item.slot});
       c.analysed.fetch_add(1, std::memory_order_relaxed);
-      OffsetTracker::Release(item.slot);
+      owner_->Complete(item.slot);
       return;
     }
+    const auto started = std::chrono::steady_clock::now();
     core::ArticleView view;
     parse::RecordError err = parse::RecordError::kOk;
     if (opt.plain_text) {
@@ -294,7 +354,10 @@ class PipelineManager::Impl::Worker {
       OffsetTracker::AddOutputs(item.slot, 1);
       Produce({opt.dead_letter_topic, -1, key, payload, dlq_headers, item.slot});
       c.dead_letters.fetch_add(1, std::memory_order_relaxed);
-      OffsetTracker::Release(item.slot);  // the guard: processing is done
+      if (owner_->probe_ != nullptr) {
+        (analysed.ok() ? owner_->probe_->DeadLetter(err) : owner_->probe_->ExtractFailed())->Inc();
+      }
+      owner_->Complete(item.slot);  // the guard: processing is done
       return;
     }
 
@@ -315,7 +378,12 @@ class PipelineManager::Impl::Worker {
     }
     c.analysed.fetch_add(1, std::memory_order_relaxed);
     c.events.fetch_add(analysis_.events_size(), std::memory_order_relaxed);
-    OffsetTracker::Release(item.slot);  // the guard: every output is queued
+    if (owner_->probe_ != nullptr) {
+      CountMatches();
+      owner_->probe_->ProcessingSeconds()->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    owner_->Complete(item.slot);  // the guard: every output is queued
   }
 
   const int index_;
@@ -331,6 +399,8 @@ class PipelineManager::Impl::Worker {
   // Worker-thread state, reused across messages.
   uint64_t rules_seen_ = 0;                      // LiveRules generation of pack_
   std::shared_ptr<const rules::RulePack> pack_;  // the rules of the current batch
+  std::shared_ptr<const PipelineProbe::PackMetrics> pack_metrics_;  // pack_'s counters
+  absl::flat_hash_map<std::string, PipelineProbe::TopicMetrics> topic_metrics_;
   extract::Extractor extractor_;
   parse::JsonArticleParser parser_;
   v1::ArticleAnalysis analysis_;
@@ -346,8 +416,13 @@ void PipelineManager::Impl::OnAssigned(const std::vector<TopicPartition>& partit
       if (workers_[w]->Load() < workers_[best]->Load()) best = w;
     }
     state->worker = best;
+    if (probe_ != nullptr) state->metrics = probe_->ForPartition(tp.topic, tp.partition);
     workers_[best]->Add(state);
     partitions_[tp] = state;
+    {
+      absl::MutexLock lock(&visible_mu_);
+      visible_.push_back(state);
+    }
     core::LogInfo("assigned ", tp.topic, "[", tp.partition, "] to ws:worker-", best);
   }
 }
@@ -377,7 +452,10 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
   if (!commits.empty()) {
     absl::Status s = source_->Commit(commits, /*sync=*/true);
     if (!s.ok()) core::LogWarning("commit on revoke: ", s.message());
-    for (const auto& [tp, off] : commits) partitions_[tp]->committed = off;
+    for (const auto& [tp, off] : commits) {
+      partitions_[tp]->committed = off;
+      partitions_[tp]->committed_offset.store(off, std::memory_order_relaxed);
+    }
   }
   for (const TopicPartition& tp : partitions) {
     auto it = partitions_.find(tp);
@@ -388,6 +466,10 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
                        lost ? " (lost)" : "; they will be reprocessed by the next owner");
     }
     workers_[it->second->worker]->Remove(it->second);
+    {
+      absl::MutexLock lock(&visible_mu_);
+      std::erase(visible_, it->second);
+    }
     // Queued messages or outstanding delivery reports still point into this state: keep it
     // alive until shutdown (after the producer's flush).
     if (it->second->queue.Size() != 0 || !it->second->tracker.Empty()) {
@@ -402,7 +484,7 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
 bool PipelineManager::Impl::TryEnqueue(PartitionState* p, rd_kafka_message_t* msg) {
   // This thread is the queue's only producer: room seen now is still there at the push.
   if (p->queue.Size() >= p->queue.capacity()) return false;
-  OffsetTracker::Slot* slot = p->tracker.Begin(msg->offset);
+  OffsetTracker::Slot* slot = p->tracker.Begin(msg->offset, rd_kafka_message_timestamp(msg, nullptr));
   if (slot == nullptr) return false;
   Item item{msg, slot};
   p->queue.TryPush(item);
@@ -418,7 +500,12 @@ void PipelineManager::Impl::Dispatch(rd_kafka_message_t* msg) {
   }
   PartitionState* p = it->second.get();
   p->at_eof = false;
+  p->position.store(msg->offset + 1, std::memory_order_relaxed);
   counters_->consumed.fetch_add(1, std::memory_order_relaxed);
+  if (p->metrics.messages != nullptr) {
+    p->metrics.messages->Inc();
+    p->metrics.bytes->Inc(msg->len);
+  }
   if (!p->overflow.empty() || !TryEnqueue(p, msg)) {
     p->overflow.push_back(msg);
     if (!p->paused) {
@@ -454,7 +541,10 @@ void PipelineManager::Impl::CommitProgress(bool sync) {
     return;
   }
   counters_->commits.fetch_add(1, std::memory_order_relaxed);
-  for (const auto& [tp, off] : commits) partitions_[tp]->committed = off;
+  for (const auto& [tp, off] : commits) {
+    partitions_[tp]->committed = off;
+    partitions_[tp]->committed_offset.store(off, std::memory_order_relaxed);
+  }
 }
 
 bool PipelineManager::Impl::Idle() {
@@ -478,6 +568,8 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
     workers_.back()->Start();
   }
   absl::Status status = source_->Subscribe(options_.topics);
+  subscribed_.store(status.ok(), std::memory_order_release);
+  if (probe_ != nullptr) AddCollector();
   auto last_commit = Clock::now();
   const auto interval = std::chrono::milliseconds(options_.commit_interval_ms);
   bool idle_exit = false;
@@ -511,6 +603,7 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
   }
 
   // Shutdown: stop fetching, finish what is queued, flush, commit, leave the group.
+  stopping_.store(true, std::memory_order_release);
   core::LogInfo(idle_exit ? "input drained" : "stopping", ": draining ", partitions_.size(),
                 " partition(s)");
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_timeout_ms);
@@ -541,8 +634,55 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
   return status;
 }
 
-PipelineManager::PipelineManager(PipelineOptions options, const rules::LiveRules* rules)
-    : impl_(std::make_unique<Impl>(std::move(options), rules, &counters_)) {}
+void PipelineManager::Impl::AddCollector() {
+  rd_kafka_t* rk = source_->handle();
+  collector_ = probe_->registry()->AddCollector([this, rk](metrics::Emitter& out) {
+    std::vector<std::shared_ptr<PartitionState>> parts;
+    {
+      absl::MutexLock lock(&visible_mu_);
+      parts = visible_;
+    }
+    static constexpr std::string_view kLabels[] = {"topic", "partition"};
+    out.Declare("wirescan_pipeline_queue_depth", metrics::MetricType::kGauge,
+                "Messages waiting in a partition's queue for its worker.", kLabels);
+    for (const auto& p : parts) {
+      std::string part = absl::StrCat(p->tp.partition);
+      std::string_view labels[] = {p->tp.topic, part};
+      out.Add(labels, static_cast<double>(p->queue.Size()));
+    }
+    out.Declare("wirescan_consumer_lag", metrics::MetricType::kGauge,
+                "High watermark minus the next offset to consume, per assigned partition.",
+                kLabels);
+    for (const auto& p : parts) {
+      int64_t low = 0, high = 0;
+      // Cached watermarks from the last fetch response: no broker round trip.
+      if (rd_kafka_get_watermark_offsets(rk, p->tp.topic.c_str(), p->tp.partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        continue;
+      }
+      int64_t pos = p->position.load(std::memory_order_relaxed);
+      if (pos < 0) pos = std::max<int64_t>(low, p->committed_offset.load(std::memory_order_relaxed));
+      std::string part = absl::StrCat(p->tp.partition);
+      std::string_view labels[] = {p->tp.topic, part};
+      out.Add(labels, static_cast<double>(std::max<int64_t>(0, high - pos)));
+    }
+    out.Declare("wirescan_committed_offset", metrics::MetricType::kGauge,
+                "The last committed offset (next to consume) per assigned partition.", kLabels);
+    for (const auto& p : parts) {
+      int64_t c = p->committed_offset.load(std::memory_order_relaxed);
+      if (c < 0) continue;
+      std::string part = absl::StrCat(p->tp.partition);
+      std::string_view labels[] = {p->tp.topic, part};
+      out.Add(labels, static_cast<double>(c));
+    }
+  });
+}
+
+PipelineManager::PipelineManager(PipelineOptions options, const rules::LiveRules* rules,
+                                 PipelineProbe* probe)
+    : impl_(std::make_unique<Impl>(std::move(options), rules, probe, &counters_)) {}
+
+bool PipelineManager::Ready() const { return impl_->Ready(); }
 
 PipelineManager::~PipelineManager() = default;
 

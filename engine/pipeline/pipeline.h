@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "engine/emit/sink.h"
 #include "engine/parse/article_parser.h"
+#include "engine/pipeline/probe.h"
 #include "engine/rules/live_rules.h"
 #include "engine/rules/rule_pack.h"
 #include "engine/source/kafka_source.h"
@@ -80,9 +81,12 @@ std::string EventTopic(const PipelineOptions& options, const std::string& type,
 
 class PipelineManager {
  public:
-  // Workers pick up a newly published rule pack between batches (hot reload).
-  // REQUIRES: `rules` outlives the manager.
-  PipelineManager(PipelineOptions options, const rules::LiveRules* rules);
+  // Workers pick up a newly published rule pack between batches (hot reload). `probe` (may be
+  // null: no metrics) receives the data plane's metrics; the manager adds a collector for its
+  // per-partition gauges (queue depth, lag, committed offset) to the probe's registry.
+  // REQUIRES: `rules` and `probe` outlive the manager.
+  PipelineManager(PipelineOptions options, const rules::LiveRules* rules,
+                  PipelineProbe* probe = nullptr);
   ~PipelineManager();
   PipelineManager(const PipelineManager&) = delete;
   PipelineManager& operator=(const PipelineManager&) = delete;
@@ -98,6 +102,9 @@ class PipelineManager {
                    const std::atomic<bool>* stop);
 
   const PipelineCounters& counters() const { return counters_; }
+
+  // For /readyz: subscribed to the input topics and not failed or stopping.
+  bool Ready() const;
 
  private:
   class Impl;

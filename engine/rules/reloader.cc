@@ -113,6 +113,7 @@ absl::StatusOr<std::string> Reloader::ReloadNow(const std::string& why) {
   const auto start = Clock::now();
   auto fail = [&](const absl::Status& s) -> absl::StatusOr<std::string> {
     failures_.fetch_add(1, std::memory_order_relaxed);
+    if (options_.on_outcome) options_.on_outcome(false, live_->Get()->version);
     core::LogError("rule reload (", why, ") failed, keeping rules ", live_->Get()->version, ": ",
                    s.message());
     return s;
@@ -132,6 +133,7 @@ absl::StatusOr<std::string> Reloader::ReloadNow(const std::string& why) {
   const std::string old = live_->Get()->version;
   live_->Publish(*std::move(pack));
   successes_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.on_outcome) options_.on_outcome(true, version);
   core::LogInfo("rule reload (", why, "): ", old, " -> ", version, " in ",
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count(),
                 " ms");

@@ -32,6 +32,8 @@ class Reloader {
     bool watch = true;        // inotify on `dir`
     int debounce_ms = 500;    // wait for the directory to be quiet this long before reloading
     std::string cache_dir;    // compiled-database cache (LoadRulePack); empty: none
+    // Told the outcome of every reload (metrics): ok, and the version now live.
+    std::function<void(bool ok, const std::string& live_version)> on_outcome;
   };
   // Called with a validated pack before it is published; an error rejects the pack.
   using Prepare = std::function<absl::Status(const RulePack&)>;

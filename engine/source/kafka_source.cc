@@ -50,6 +50,11 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
   rd_kafka_conf_set_rebalance_cb(
       conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                void* opaque) { OnRebalance(rk, static_cast<int>(err), parts, opaque); });
+  rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+    static_cast<KafkaSource*>(opaque)->errors_.fetch_add(1, std::memory_order_relaxed);
+    core::LogWarning("consumer: ", rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)), ": ",
+                     reason);
+  });
   rd_kafka_conf_set_opaque(conf, src.get());
   src->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
   if (src->rk_ == nullptr) {

@@ -8,6 +8,7 @@
 // Thread safety: confined to the consumer thread ("ws:consumer"), except Commit(), which
 // librdkafka allows from any thread.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -61,6 +62,11 @@ class KafkaSource {
   absl::Status Commit(const std::map<TopicPartition, int64_t>& offsets, bool sync);
   // Leaves the group (the revoke callback runs from inside this call).
   void Close();
+  // The client handle, for thread-safe read-only calls (cached watermarks for metrics).
+  rd_kafka_t* handle() const { return rk_; }
+  // Client errors reported by librdkafka, for metrics.
+  uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+
   // Committed offsets of the group for `partitions` (-1001 when none).
   absl::StatusOr<std::map<TopicPartition, int64_t>> Committed(
       const std::vector<TopicPartition>& partitions, int timeout_ms);
@@ -73,6 +79,7 @@ class KafkaSource {
   rd_kafka_t* rk_ = nullptr;
   RebalanceHandler* handler_ = nullptr;
   bool closed_ = false;
+  std::atomic<uint64_t> errors_{0};  // relaxed: a metric
 };
 
 }  // namespace wirescan::source
