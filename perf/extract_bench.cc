@@ -7,11 +7,15 @@
 //   BM_ParseOnly            JsonArticleParser::Parse on the raw NDJSON lines
 //   BM_Extract              parse + Extractor::Analyze + SerializeToString, whole articles
 //   BM_Serialize            SerializeToString of precomputed analyses (the Protobuf share)
+//   BM_LoadRulePack/compiled  rules::LoadRulePack(dir, cache_dir) with an empty cache dir (parse,
+//                           validate, compile the Hyperscan databases, write the cache): a cold start
+//   BM_LoadRulePack/cached  the same with a warm cache dir (databases deserialised): a restart
 //
 // Every benchmark reports bytes/s over the same input bytes: the title and body bytes for the
 // matcher benchmarks, the raw record bytes for those that start from JSON. Inputs come from the
 // environment: WIRESCAN_BENCH_EN and WIRESCAN_BENCH_ZH (NDJSON paths); WIRESCAN_RULES (default
 // "rules", i.e. run from the repository root). A missing input skips its benchmarks.
+// WIRESCAN_BENCH_CACHE: the parent of the rule-pack cache dirs (default "build/perf-cache").
 //
 // Thread safety: single-threaded; the corpora are loaded once, before the benchmarks run.
 
@@ -19,6 +23,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -263,7 +268,58 @@ void BM_Serialize(benchmark::State& state, const std::string& lang) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * c->record_bytes));
 }
 
+// Start-up cost of the rule pack. /compiled: every iteration gets a new, empty cache dir (created
+// and removed outside the timed region), so it parses, validates, compiles and writes the cache.
+// /cached: one warm cache dir (filled before the loop), so the databases are deserialised.
+void BM_LoadRulePack(benchmark::State& state, bool cached) {
+  namespace fs = std::filesystem;
+  const char* rules_env = std::getenv("WIRESCAN_RULES");
+  const std::string dir = rules_env != nullptr ? rules_env : "rules";
+  const char* cache_env = std::getenv("WIRESCAN_BENCH_CACHE");
+  const fs::path parent = cache_env != nullptr ? cache_env : "build/perf-cache";
+  const fs::path cache = parent / (cached ? "warm" : "cold");
+  std::error_code ec;
+  fs::remove_all(cache, ec);
+  fs::create_directories(cache, ec);
+  if (ec) {
+    state.SkipWithError(("cannot create " + cache.string() + ": " + ec.message()).c_str());
+    return;
+  }
+  if (cached) {
+    auto warm = rules::LoadRulePack(dir, cache.string());
+    if (!warm.ok()) {
+      state.SkipWithError(std::string(warm.status().message()).c_str());
+      return;
+    }
+  }
+  size_t from_cache = 0, loads = 0, patterns = 0;
+  for (auto _ : state) {
+    if (!cached) {
+      state.PauseTiming();
+      fs::remove_all(cache, ec);
+      fs::create_directories(cache, ec);
+      state.ResumeTiming();
+    }
+    auto pack = rules::LoadRulePack(dir, cache.string());
+    if (!pack.ok()) {
+      state.SkipWithError(std::string(pack.status().message()).c_str());
+      return;
+    }
+    ++loads;
+    from_cache += (*pack)->stats.database_from_cache ? 1 : 0;
+    patterns = (*pack)->rules->pattern_count();
+    benchmark::DoNotOptimize(pack->get());
+  }
+  fs::remove_all(cache, ec);
+  state.counters["from_cache"] = loads ? static_cast<double>(from_cache) / loads : 0.0;
+  state.counters["hs_patterns"] = static_cast<double>(patterns);
+}
+
 void RegisterAll() {
+  benchmark::RegisterBenchmark("BM_LoadRulePack/compiled", BM_LoadRulePack, false)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_LoadRulePack/cached", BM_LoadRulePack, true)
+      ->Unit(benchmark::kMillisecond);
   for (const char* lang : {"en", "zh"}) {
     const std::string l = lang;
     benchmark::RegisterBenchmark(("BM_HsScanEmptyCallback/" + l).c_str(), BM_HsScanEmptyCallback, l)

@@ -42,7 +42,11 @@ WIRESCAN_BENCH_EN="$data/en.ndjson" WIRESCAN_BENCH_ZH="$data/zh.ndjson" WIRESCAN
   --benchmark_out="$out" --benchmark_out_format=json "$@"
 
 echo
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- engine rules || echo ' (engine/rules modified in the working tree)')"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- engine rules || echo ' (engine/rules modified in the working tree)')"
+else
+  echo "commit ${WIRESCAN_COMMIT:-unknown} (not a git checkout: a snapshot tree)"
+fi
 echo "cpu    $(lscpu | sed -n 's/^Model name:[[:space:]]*//p')"
 python3 - "$out" <<'EOF'
 import json, sys
@@ -67,6 +71,15 @@ print("|---|---:|---:|")
 for n in names:
     cells = ["%.1f" % med[f"{n}/{l}"] if f"{n}/{l}" in med else "-" for l in ("en", "zh")]
     print(f"| {n} | {cells[0]} | {cells[1]} |")
+print()
+load = {}
+for r in runs:
+    if r.get("aggregate_name") == "median" and r["run_name"].startswith("BM_LoadRulePack/"):
+        load[r["run_name"]] = (r["real_time"], r["cpu_time"], r.get("from_cache"))
+for n in ("BM_LoadRulePack/compiled", "BM_LoadRulePack/cached"):
+    if n in load:
+        rt, ct, fc = load[n]
+        print(f"{n}: {rt:.1f} ms wall, {ct:.1f} ms CPU per load (median; from_cache={fc})")
 print()
 targets = {"en": 250.0, "zh": 150.0}
 for l in ("en", "zh"):
