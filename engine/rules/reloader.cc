@@ -88,8 +88,11 @@ void Reloader::Loop() {
         for (char* p = buf; p < buf + len;) {
           auto* ev = reinterpret_cast<inotify_event*>(p);
           std::string_view name = ev->len > 0 ? std::string_view(ev->name) : std::string_view();
-          // Only rule files count (editors write temporary files next to them).
-          if (name.ends_with(".yaml") || name.ends_with(".yml")) relevant = true;
+          // Only rule files count (editors write temporary files next to them), and the
+          // "..data" symlink Kubernetes swaps when a mounted ConfigMap changes.
+          if (name.ends_with(".yaml") || name.ends_with(".yml") || name == "..data") {
+            relevant = true;
+          }
           p += sizeof(inotify_event) + ev->len;
         }
       }
