@@ -1,0 +1,347 @@
+#!/usr/bin/python3
+"""End-to-end benchmark of the wirescan daemon against a real broker (tests/kafka/broker.sh).
+
+    /usr/bin/python3 perf/e2e_bench.py [--articles 50000] [--runs 3] [--bin PATH]
+
+Same broker, same machine, same config (workers, partitions, client settings) for both modes:
+  (a) `wirescan run --passthrough --exit-when-idle`   the baseline (consume -> produce unchanged)
+  (b) `wirescan run --exit-when-idle`                 default rules (parse, match, extract, proto)
+each run with its own group id and output topics, on the same preloaded 6-partition input topic.
+
+Reported per run (medians of --runs, with min..max):
+  rate      articles/s and MB/s (input record bytes) over the processing window: from the first to
+            the last output's timestamp; `wall` is process start -> exit (start-up, group join,
+            drain, final commit, shutdown).
+  cpu       (utime + stime) of the daemon from os.wait4 at exit, per 1,000 articles (start-up
+            included; rules come from a warm rules_cache_dir after the first run).
+  rss       ru_maxrss of the daemon from os.wait4 (peak resident set).
+  latency   preloaded: output timestamp minus max(input timestamp, daemon start), i.e. the time
+            since the record was available to this daemon (a position in the drained backlog).
+            half load: output message timestamp (CreateTime, stamped by the daemon's librdkafka producer at
+            its produce() call, i.e. just before the batch is sent; linger.ms=5) minus the input
+            message's broker timestamp (input topics are created with LogAppendTime: the time the
+            broker appended it), per input, p50/p99. With everything preloaded this is dominated
+            by the time the record waited in the backlog; at half load a paced producer
+            (linger.ms=0, 5 ms ticks) produces at 50% of the median max rate of (b) while the
+            daemon runs, once with (a) and once with (b).
+
+Needs Java 17 + Maven (broker.sh), python3-confluent-kafka; reuses tests/e2e/harness.py.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+import harness  # noqa: E402
+from harness import log  # noqa: E402
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import NewTopic  # noqa: E402
+
+
+def create_input_topic(broker, name, nparts):
+    """An input topic whose message timestamps are the broker's append times (LogAppendTime)."""
+    fut = broker.admin().create_topics(
+        [NewTopic(name, nparts, 1, config={"message.timestamp.type": "LogAppendTime"})],
+        operation_timeout=30)[name]
+    try:
+        fut.result(timeout=30)
+    except KafkaException:
+        pass
+    broker.create_topic(name, nparts)  # waits for the leaders (accepts the existing topic)
+
+
+def make_input(args, data_dir):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    corpus = Path(args.corpus)
+    if corpus.is_dir():
+        path = data_dir / f"e2e-all-{args.articles}.ndjson"
+        if not path.exists():
+            subprocess.run([sys.executable, str(ROOT / "tests/tools/corpus_to_ndjson.py"),
+                            "--corpus", str(corpus), "--lang", "all", "--seed", "1",
+                            "--repeat-to", str(args.articles), "-o", str(path) + ".tmp"],
+                           check=True)
+            os.rename(str(path) + ".tmp", path)
+        return path, "corpora (--lang all --seed 1)"
+    path = data_dir / f"e2e-samples-{args.articles}.ndjson"
+    harness.repeat_ndjson(ROOT / "deploy/samples/articles.ndjson", path, args.articles)
+    return path, "deploy/samples/articles.ndjson repeated (../shared/corpus absent)"
+
+
+def read_lines(path):
+    out = []
+    with open(path, "rb") as f:
+        for line in f:
+            line = line.rstrip(b"\n")
+            if line:
+                k = harness.article_id(line)
+                out.append((k.encode() if k is not None else None, line))
+    return out
+
+
+def read_topic(bootstrap, topics_parts, expect, timeout):
+    """Reads (topic, nparts) pairs from the beginning until EXPECT messages were read. Returns a
+    list of (timestamp_ms, headers dict, value_len)."""
+    c = Consumer({**harness.QUIET, "bootstrap.servers": bootstrap,
+                  "group.id": harness.unique("perf-reader"), "enable.auto.commit": False,
+                  "fetch.max.bytes": 52428800, "max.partition.fetch.bytes": 10485760})
+    c.assign([TopicPartition(t, p, -2) for t, n in topics_parts for p in range(n)])
+    out = []
+    end = time.monotonic() + timeout
+    try:
+        while len(out) < expect and time.monotonic() < end:
+            for m in c.consume(num_messages=5000, timeout=0.5):
+                if m.error():
+                    continue
+                out.append((m.timestamp()[1], harness._headers(m), len(m.value() or b"")))
+    finally:
+        c.close()
+    return out
+
+
+def input_timestamps(bootstrap, topic, nparts, expect):
+    c = Consumer({**harness.QUIET, "bootstrap.servers": bootstrap,
+                  "group.id": harness.unique("perf-ts"), "enable.auto.commit": False,
+                  "fetch.max.bytes": 52428800, "max.partition.fetch.bytes": 10485760})
+    c.assign([TopicPartition(topic, p, -2) for p in range(nparts)])
+    ts = {}
+    end = time.monotonic() + 120
+    try:
+        while len(ts) < expect and time.monotonic() < end:
+            for m in c.consume(num_messages=5000, timeout=0.5):
+                if not m.error():
+                    ts[(m.partition(), m.offset())] = m.timestamp()[1]
+    finally:
+        c.close()
+    return ts
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    i = min(len(xs) - 1, max(0, int(round(q / 100.0 * (len(xs) - 1)))))
+    return xs[i]
+
+
+class Run:
+    """One daemon process; rusage from os.wait4."""
+
+    def __init__(self, args, bootstrap, input_topic, mode, workdir, extra=()):
+        self.mode = mode
+        tag = harness.unique(f"perf-{mode}")
+        self.analysis = f"{tag}.analysis"
+        self.dlq = f"{tag}.dlq"
+        cfg = harness.daemon_config(bootstrap, tag, [input_topic], self.analysis, self.dlq,
+                                    f"{tag}.events.", workers=args.workers)
+        cfg["rules_dir"] = str(ROOT / "rules")
+        cfg["rules_cache_dir"] = str(ROOT / "build" / "perf-cache" / "e2e")
+        cfg["consumer"].update(dict(kv.split("=", 1) for kv in args.consumer_prop))
+        env = dict(kv.split("=", 1) for kv in args.daemon_env)
+        self.daemon = harness.Daemon(tag, workdir, cfg, binary=args.bin, env=env,
+                                     extra_args=list(extra) + (["--passthrough"]
+                                                               if mode == "passthrough" else []))
+
+    def start(self, extra=()):
+        self.t0 = time.time()
+        self.daemon.start(extra_args=extra)
+        return self
+
+    def wait(self, timeout):
+        pid = self.daemon.proc.pid
+        end = time.monotonic() + timeout
+        while True:
+            wpid, status, ru = os.wait4(pid, os.WNOHANG)
+            if wpid == pid:
+                break
+            if time.monotonic() > end:
+                log(f"{self.mode}: still running after {timeout} s: SIGKILL")
+                os.kill(pid, 9)
+                wpid, status, ru = os.wait4(pid, 0)
+                break
+            time.sleep(0.02)
+        self.t1 = time.time()
+        harness._live_procs.pop(pid, None)
+        self.daemon.proc.returncode = os.waitstatus_to_exitcode(status)
+        self.rc = self.daemon.proc.returncode
+        self.cpu = ru.ru_utime + ru.ru_stime
+        self.rss_mb = ru.ru_maxrss / 1024.0  # KiB -> MiB
+        if self.rc != 0:
+            log(f"{self.mode}: exit {self.rc}: {self.daemon.stderr_tail()}")
+        return self
+
+
+def measure(bootstrap, run, nparts, n, in_bytes, in_ts, keep=None, read_n=None, since_start=False):
+    """SINCE_START: latency from max(input timestamp, daemon start) (preloaded input)."""
+    outs = read_topic(bootstrap, [(run.analysis, nparts), (run.dlq, nparts)], read_n or n,
+                      timeout=120)
+    start_ms = int(run.t0 * 1000)
+    lat, first, last, seen = [], None, None, 0
+    for ts, h, _ in outs:
+        try:
+            key = (int(h[harness.H_PARTITION]), int(h[harness.H_OFFSET]))
+        except (KeyError, ValueError):
+            continue
+        if keep is not None and key not in keep:
+            continue
+        seen += 1
+        first = ts if first is None else min(first, ts)
+        last = ts if last is None else max(last, ts)
+        if key in in_ts:
+            lat.append(ts - (max(in_ts[key], start_ms) if since_start else in_ts[key]))
+    window = max(1e-3, (last - first) / 1000.0) if first is not None else float("nan")
+    return {
+        "mode": run.mode, "rc": run.rc, "outputs": seen, "expected": n,
+        "wall_s": run.t1 - run.t0, "window_s": window,
+        "art_s": seen / window, "mb_s": in_bytes / 1e6 / window,
+        "cpu_s": run.cpu, "cpu_per_1k": run.cpu / n * 1000.0, "rss_mb": run.rss_mb,
+        "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": max(lat) if lat else None,
+    }
+
+
+def med(rows, key):
+    xs = [r[key] for r in rows if r.get(key) is not None]
+    if not xs:
+        return float("nan"), float("nan"), float("nan")
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt(rows, key, f="{:.0f}"):
+    m, lo, hi = med(rows, key)
+    return f"{f.format(m)} ({f.format(lo)}..{f.format(hi)})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--articles", type=int, default=50000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--partitions", type=int, default=6)
+    ap.add_argument("--bin", default=str(ROOT / "build/release/engine/wirescan"))
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    ap.add_argument("--half-seconds", type=float, default=20.0,
+                    help="duration of the paced half-load production")
+    ap.add_argument("--daemon-env", action="append", default=[], metavar="K=V",
+                    help="environment for the daemon (experiments, e.g. MALLOC_ARENA_MAX=2)")
+    ap.add_argument("--consumer-prop", action="append", default=[], metavar="K=V",
+                    help="extra librdkafka consumer property for the daemon (both modes)")
+    ap.add_argument("--half-only", type=float, metavar="RATE",
+                    help="skip the preloaded runs; half load at this rate (articles/s)")
+    ap.add_argument("--modes", default="passthrough,full")
+    ap.add_argument("--json", default=str(ROOT / "build/perf-data/e2e.json"))
+    args = ap.parse_args()
+
+    data, source = make_input(args, ROOT / "build" / "perf-data")
+    records = read_lines(data)
+    n = len(records)
+    in_bytes = sum(len(v) for _, v in records)
+    log(f"input: {n} records, {in_bytes / 1e6:.1f} MB from {source}")
+    workdir = Path(harness.tempfile.mkdtemp(prefix="wirescan-perf."))
+    results = {"full": [], "passthrough": [], "half": [], "half_passthrough": []}
+    with harness.Broker() as broker:
+        bs = broker.bootstrap
+        topic = harness.unique("perf-in")
+        create_input_topic(broker, topic, args.partitions)
+        harness.produce_records(bs, topic, args.partitions, records, timeout=300)
+        in_ts = input_timestamps(bs, topic, args.partitions, n)
+        log(f"loaded {n} records into {topic}")
+        modes = args.modes.split(",")
+        for i in range(0 if args.half_only else args.runs):
+            for mode in modes:
+                r = Run(args, bs, topic, mode, workdir).start(["--exit-when-idle"]).wait(600)
+                row = measure(bs, r, args.partitions, n, in_bytes, in_ts, since_start=True)
+                results[mode].append(row)
+                log(f"run {i + 1} {mode}: {json.dumps(row)}")
+
+        # Half load: a paced producer at 50% of the median max rate of (b), daemon running.
+        rate = args.half_only or 0.5 * med(results["full"], "art_s")[0]
+        count = min(n, int(rate * args.half_seconds))
+        for i, mode in [(i, m) for i in range(args.runs) for m in modes]:
+            htopic = harness.unique("perf-half")
+            create_input_topic(broker, htopic, args.partitions)
+            # One warm-up record per partition: its output says the daemon is assigned and ready.
+            harness.produce_records(bs, htopic, args.partitions, records[:args.partitions])
+            r = Run(args, bs, htopic, mode, workdir).start()
+            harness.wait_until(lambda: len(read_topic(bs, [(r.analysis, args.partitions),
+                                                           (r.dlq, args.partitions)],
+                                                      args.partitions, 2)) >= args.partitions,
+                               120, "the warm-up outputs")
+            p = Producer({**harness.QUIET, "bootstrap.servers": bs, "linger.ms": 0,
+                          "enable.idempotence": True, "message.max.bytes": 8388608})
+            t0 = time.monotonic()
+            step = 0.005
+            sent = 0
+            while sent < count:
+                due = min(count, int((time.monotonic() - t0) * rate) + 1)
+                while sent < due:
+                    k, v = records[(args.partitions + sent) % n]
+                    p.produce(htopic, value=v, key=k, partition=sent % args.partitions)
+                    sent += 1
+                p.poll(0)
+                time.sleep(step)
+            p.flush(30)
+            achieved = sent / (time.monotonic() - t0)
+            total = args.partitions + sent
+            ts = input_timestamps(bs, htopic, args.partitions, total)
+            keep = {k for k in ts if k[1] >= 1}  # without the warm-up record (offset 0)
+            harness.wait_until(lambda: len(read_topic(bs, [(r.analysis, args.partitions),
+                                                           (r.dlq, args.partitions)],
+                                                      total, 5)) >= total, 120, "all outputs")
+            r.daemon.sigterm()
+            r.wait(60)
+            hb = sum(len(records[(args.partitions + j) % n][1]) for j in range(sent))
+            row = measure(bs, r, args.partitions, sent, hb, ts, keep=keep, read_n=total)
+            row["target_rate"] = rate
+            row["achieved_rate"] = achieved
+            results["half" if mode == "full" else "half_passthrough"].append(row)
+            log(f"half-load run {i + 1} {mode}: {json.dumps(row)}")
+
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"input": source, "records": n, "bytes": in_bytes,
+                                           "results": results}, indent=1))
+    a, b, h = results["passthrough"], results["full"], results["half"]
+    ha = results["half_passthrough"]
+    ratios = [y["art_s"] / x["art_s"] for x, y in zip(a, b)] or [float("nan")]
+    print()
+    print(f"input: {n} articles, {in_bytes / 1e6:.1f} MB ({source}); {args.partitions} partitions, "
+          f"workers {args.workers}; medians of {args.runs} runs (min..max)")
+    print()
+    cols = [a, b, ha, h]
+    print("| | (a) pass-through, preloaded | (b) extraction, preloaded | (a) half load | (b) half load |")
+    print("|---|---:|---:|---:|---:|")
+
+    def line(title, key, f="{:.0f}"):
+        print(f"| {title} | " + " | ".join(fmt(c, key, f) for c in cols) + " |")
+
+    line("articles/s (processing window)", "art_s")
+    print("| offered articles/s (paced producer) | - | - | "
+          f"{fmt(ha, 'achieved_rate')} | {fmt(h, 'achieved_rate')} |")
+    line("MB/s", "mb_s", "{:.1f}")
+    line("wall s (start..exit)", "wall_s", "{:.1f}")
+    line("CPU s / 1,000 articles", "cpu_per_1k", "{:.3f}")
+    line("peak RSS MiB", "rss_mb")
+    line("latency p50 ms", "p50_ms")
+    line("latency p99 ms", "p99_ms")
+    line("latency max ms", "max_ms")
+    print()
+    rm, rlo, rhi = statistics.median(ratios), min(ratios), max(ratios)
+    print(f"(b)/(a) articles/s: {rm:.0%} ({rlo:.0%}..{rhi:.0%}) target >= 70%: "
+          f"{'met' if rm >= 0.7 else 'MISSED'}")
+    p99 = med(h, "p99_ms")[0]
+    print(f"half-load p99: {p99:.0f} ms, target <= 20 ms: {'met' if p99 <= 20 else 'MISSED'}")
+    rss = med(b, "rss_mb")[0]
+    print(f"full-load RSS: {rss:.0f} MiB, target <= 300 MB: {'met' if rss * 1.048576 <= 300 else 'MISSED'}")
+    bad = [r for r in a + b + h if r["rc"] != 0 or r["outputs"] < r["expected"]]
+    if bad:
+        print(f"WARNING: {len(bad)} run(s) with a non-zero exit or missing outputs")
+    subprocess.run(["rm", "-rf", str(workdir)], check=False)
+
+
+if __name__ == "__main__":
+    main()
