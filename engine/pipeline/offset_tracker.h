@@ -28,6 +28,9 @@ class OffsetTracker {
   struct Slot {
     int64_t offset = -1;
     int64_t timestamp_ms = -1;  // the input's broker timestamp (end-to-end latency)
+    // Set by the worker for a message it dropped unprocessed (its partition was being revoked);
+    // published to the consumer thread by the queue's Pop (release) / Size (acquire).
+    bool skipped = false;
     std::atomic<int32_t> pending{0};
   };
 
@@ -45,6 +48,7 @@ class OffsetTracker {
     Slot& s = slots_[tail_ & mask_];
     s.offset = offset;
     s.timestamp_ms = timestamp_ms;
+    s.skipped = false;
     s.pending.store(1, std::memory_order_relaxed);  // published by the queue hand-off
     ++tail_;
     return &s;
@@ -73,6 +77,8 @@ class OffsetTracker {
   }
 
   bool Empty() const { return head_ == tail_; }
+  // The oldest live slot, or nullptr. Consumer thread.
+  const Slot* Front() const { return head_ == tail_ ? nullptr : &slots_[head_ & mask_]; }
   uint64_t InFlight() const { return tail_ - head_; }
 
  private:

@@ -55,6 +55,10 @@ struct PartitionState {
   // Written by ws:consumer, read by the metrics collector (relaxed: gauges).
   std::atomic<int64_t> position{-1};          // next offset to consume
   std::atomic<int64_t> committed_offset{-1};
+  // Set by ws:consumer when the partition is being revoked: its worker drops the messages still
+  // queued instead of processing them (the next owner reads them again), so a rebalance waits
+  // only for the outputs already in flight. Release/acquire: pairs with the worker's check.
+  std::atomic<bool> revoking{false};
   // Consumer thread only:
   std::deque<rd_kafka_message_t*> overflow;  // fetched while paused; no slot yet
   bool paused = false;
@@ -131,6 +135,17 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
   static void Settle(PartitionState* p) {
     int64_t next = p->tracker.Advance();
     if (next >= 0) p->done = next;
+  }
+  // Revocation: waits until the worker emptied the queue (dropping what it had not started) and
+  // every processed message's outputs were delivered; the watermark then stops at the first
+  // dropped message.
+  void WaitRevoked(PartitionState* p, Clock::time_point deadline) {
+    while (Clock::now() < deadline && !fatal_.load(std::memory_order_acquire)) {
+      Settle(p);
+      const OffsetTracker::Slot* front = p->tracker.Front();
+      if (p->queue.Size() == 0 && (front == nullptr || front->skipped)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   void WaitDrained(PartitionState* p, Clock::time_point deadline) {
     while (Clock::now() < deadline && !fatal_.load(std::memory_order_acquire)) {
@@ -242,7 +257,11 @@ class PipelineManager::Impl::Worker {
     while (n < owner_->options_.batch_size) {
       Item* item = p->queue.Front();
       if (item == nullptr) break;
-      Process(*p, *item);
+      if (p->revoking.load(std::memory_order_acquire)) {
+        item->slot->skipped = true;  // never committed: it stays pending
+      } else {
+        Process(*p, *item);
+      }
       rd_kafka_message_destroy(item->message);
       p->queue.Pop();
       ++n;
@@ -442,8 +461,9 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
       source_->Resume(tp);
       p.paused = false;
     }
+    p.revoking.store(true, std::memory_order_release);  // lost or not: stop starting work
     if (!lost) {
-      WaitDrained(&p, deadline);
+      WaitRevoked(&p, deadline);
       int64_t next = p.tracker.Advance();
       if (next >= 0) p.done = next;
       if (p.done > p.committed) commits[tp] = p.done;
