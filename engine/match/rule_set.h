@@ -136,7 +136,8 @@ class Matcher {
   std::shared_ptr<const RuleSet> rules_;
   hs_scratch* scratch_ = nullptr;
   hs_scratch* som_scratch_ = nullptr;
-  std::vector<Hit> regex_ends_;  // {end, end, pattern id} of this scan's regex hits
+  std::vector<Hit> regex_ends_;   // {end, end, pattern id} of this scan's regex hits
+  std::vector<Hit> som_matches_;  // matches of one start-of-match window scan
 };
 
 }  // namespace wirescan::match
