@@ -89,7 +89,10 @@ absl::Status KafkaSink::Produce(const OutputMessage& m) {
     rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
                         static_cast<ssize_t>(h.value.size()));
   }
-  std::string topic(m.topic);
+  // librdkafka wants a NUL-terminated name: a per-thread buffer, so no allocation per message
+  // once it has grown to the longest topic name.
+  thread_local std::string topic;
+  topic.assign(m.topic.data(), m.topic.size());
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(m.partition),

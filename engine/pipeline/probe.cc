@@ -54,12 +54,6 @@ PipelineProbe::PartitionMetrics PipelineProbe::ForPartition(const std::string& t
   return {source_messages_->WithLabels({topic, p}), source_bytes_->WithLabels({topic, p})};
 }
 
-void PipelineProbe::DropPartition(const std::string& topic, int32_t partition) {
-  // Kept: counters of a partition that moved to another member stay (monotonic per process).
-  (void)topic;
-  (void)partition;
-}
-
 PipelineProbe::TopicMetrics PipelineProbe::ForOutputTopic(const std::string& topic) {
   return {sink_messages_->WithLabels({topic}), sink_bytes_->WithLabels({topic})};
 }

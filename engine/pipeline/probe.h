@@ -34,8 +34,8 @@ class PipelineProbe {
     std::shared_ptr<metrics::Counter> messages;
     std::shared_ptr<metrics::Counter> bytes;
   };
+  // Kept when the partition moves to another member: counters are monotonic per process.
   PartitionMetrics ForPartition(const std::string& topic, int32_t partition);
-  void DropPartition(const std::string& topic, int32_t partition);
 
   // Children for one output topic.
   struct TopicMetrics {
