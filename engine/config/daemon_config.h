@@ -87,7 +87,7 @@ inline constexpr std::string_view kDisabledTopic = "-";
 inline constexpr std::string_view kManagedKafkaProperties[] = {
     "enable.auto.commit",  "enable.auto.offset.store",      "enable.idempotence",
     "group.id",            "bootstrap.servers",             "partition.assignment.strategy",
-    "enable.partition.eof"};
+    "enable.partition.eof", "auto.commit.interval.ms"};
 
 // ----------------------------------------------------------------------------- environment
 

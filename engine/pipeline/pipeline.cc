@@ -63,7 +63,8 @@ struct PartitionState {
   std::deque<rd_kafka_message_t*> overflow;  // fetched while paused; no slot yet
   bool paused = false;
   bool at_eof = false;
-  int64_t committed = -1;  // last committed next-offset
+  int64_t committed = -1;  // last committed next-offset (commit callbacks)
+  int64_t stored = -1;     // last next-offset stored for auto-commit
   int64_t done = -1;       // last watermark from the tracker
   int worker = 0;
 };
@@ -124,7 +125,9 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
   void Dispatch(rd_kafka_message_t* msg);
   bool TryEnqueue(PartitionState* p, rd_kafka_message_t* msg);
   void ServicePaused();
+  void StoreProgress();
   void CommitProgress(bool sync);
+  void OnCommitted(const std::vector<std::pair<TopicPartition, int64_t>>& offsets) override;
   bool Idle();
   void DropOverflow(PartitionState* p) {
     for (rd_kafka_message_t* m : p->overflow) rd_kafka_message_destroy(m);
@@ -548,6 +551,34 @@ void PipelineManager::Impl::ServicePaused() {
   }
 }
 
+void PipelineManager::Impl::StoreProgress() {
+  std::map<TopicPartition, int64_t> stores;
+  for (auto& [tp, p] : partitions_) {
+    Settle(p.get());
+    if (p->done > p->stored && p->done > p->committed) stores[tp] = p->done;
+  }
+  if (stores.empty()) return;
+  absl::Status s = source_->Store(stores);
+  if (!s.ok()) {
+    core::LogWarning("commit: ", s.message());
+    return;
+  }
+  for (const auto& [tp, off] : stores) partitions_[tp]->stored = off;
+}
+
+void PipelineManager::Impl::OnCommitted(
+    const std::vector<std::pair<TopicPartition, int64_t>>& offsets) {
+  bool any = false;
+  for (const auto& [tp, off] : offsets) {
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end() || off <= it->second->committed) continue;
+    it->second->committed = off;
+    it->second->committed_offset.store(off, std::memory_order_relaxed);
+    any = true;
+  }
+  if (any) counters_->commits.fetch_add(1, std::memory_order_relaxed);
+}
+
 void PipelineManager::Impl::CommitProgress(bool sync) {
   std::map<TopicPartition, int64_t> commits;
   for (auto& [tp, p] : partitions_) {
@@ -580,7 +611,8 @@ bool PipelineManager::Impl::Idle() {
 absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
                                         const std::function<absl::Status(int)>& flush,
                                         const std::atomic<bool>* stop) {
-  auto src = source::KafkaSource::Create(options_.consumer_properties, this);
+  auto src = source::KafkaSource::Create(options_.consumer_properties,
+                                         options_.commit_interval_ms, this);
   if (!src.ok()) return src.status();
   source_ = std::move(*src);
   for (int w = 0; w < options_.workers; ++w) {
@@ -590,8 +622,9 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
   absl::Status status = source_->Subscribe(options_.topics);
   subscribed_.store(status.ok(), std::memory_order_release);
   if (probe_ != nullptr) AddCollector();
-  auto last_commit = Clock::now();
-  const auto interval = std::chrono::milliseconds(options_.commit_interval_ms);
+  auto last_store = Clock::now();
+  // Stores run a few times per auto-commit interval, so a commit carries a recent watermark.
+  const auto interval = std::chrono::milliseconds(std::max(1, options_.commit_interval_ms / 4));
   bool idle_exit = false;
   while (status.ok() && !stop->load(std::memory_order_acquire)) {
     if (fatal_.load(std::memory_order_acquire)) {
@@ -612,9 +645,9 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
       }
     }
     ServicePaused();
-    if (Clock::now() - last_commit >= interval) {
-      CommitProgress(/*sync=*/false);
-      last_commit = Clock::now();
+    if (Clock::now() - last_store >= interval) {
+      StoreProgress();
+      last_store = Clock::now();
     }
     if (options_.exit_when_idle && Idle()) {
       idle_exit = true;

@@ -2,8 +2,10 @@
 // The streaming data plane and its control.
 //
 //   ws:consumer (the thread that calls Run)   KafkaSource poll -> per-partition SPSC queue;
-//       pauses a partition whose queue or tracker is full; rebalance callbacks; commits the
-//       contiguous delivered watermark of every partition every commit_interval_ms.
+//       pauses a partition whose queue or tracker is full; rebalance callbacks; stores the
+//       contiguous delivered watermark of every partition for librdkafka's auto-commit (every
+//       commit_interval_ms, skipped while the group rebalances) and commits synchronously on
+//       revoke and at shutdown.
 //   ws:worker-N (N = 0..workers-1)             each owns a set of partitions; takes a batch of
 //       up to batch_size messages from one partition at a time, then parse -> match/extract ->
 //       Protobuf -> Sink. One partition is processed by exactly one worker, in offset order.

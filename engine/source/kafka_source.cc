@@ -28,11 +28,13 @@ rd_kafka_topic_partition_list_t* ToList(const std::vector<TopicPartition>& tps) 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
-    const std::map<std::string, std::string>& properties, RebalanceHandler* handler) {
+    const std::map<std::string, std::string>& properties, int commit_interval_ms,
+    RebalanceHandler* handler) {
   std::unique_ptr<KafkaSource> src(new KafkaSource());
   src->handler_ = handler;
   std::map<std::string, std::string> props = properties;
-  props["enable.auto.commit"] = "false";
+  props["enable.auto.commit"] = "true";  // commits stored offsets only; see the header
+  props["auto.commit.interval.ms"] = absl::StrCat(commit_interval_ms);
   props["enable.auto.offset.store"] = "false";
   props["enable.partition.eof"] = "true";
   if (!props.contains("auto.offset.reset")) props["auto.offset.reset"] = "earliest";
@@ -50,6 +52,9 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
   rd_kafka_conf_set_rebalance_cb(
       conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                void* opaque) { OnRebalance(rk, static_cast<int>(err), parts, opaque); });
+  rd_kafka_conf_set_offset_commit_cb(
+      conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+               void* opaque) { OnOffsetCommit(rk, static_cast<int>(err), parts, opaque); });
   rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* opaque) {
     static_cast<KafkaSource*>(opaque)->errors_.fetch_add(1, std::memory_order_relaxed);
     core::LogWarning("consumer: ", rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)), ": ",
@@ -101,6 +106,22 @@ void KafkaSource::Resume(const TopicPartition& tp) {
   rd_kafka_topic_partition_list_destroy(list);
 }
 
+absl::Status KafkaSource::Store(const std::map<TopicPartition, int64_t>& offsets) {
+  if (offsets.empty()) return absl::OkStatus();
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [tp, off] : offsets) {
+    rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset = off;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  // __STATE: a partition left the assignment meanwhile; its revoke callback committed it.
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__STATE) {
+    return absl::UnavailableError(absl::StrCat("offsets store: ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KafkaSource::Commit(const std::map<TopicPartition, int64_t>& offsets, bool sync) {
   if (offsets.empty()) return absl::OkStatus();
   rd_kafka_topic_partition_list_t* list =
@@ -108,6 +129,9 @@ absl::Status KafkaSource::Commit(const std::map<TopicPartition, int64_t>& offset
   for (const auto& [tp, off] : offsets) {
     rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset = off;
   }
+  // Stored first: auto-commit (at unassign and close too) commits the stored offset, which must
+  // never fall behind an explicit commit and move the group's offset backwards.
+  rd_kafka_offsets_store(rk_, list);
   rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, sync ? 0 : 1);
   rd_kafka_topic_partition_list_destroy(list);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
@@ -137,6 +161,23 @@ absl::StatusOr<std::map<TopicPartition, int64_t>> KafkaSource::Committed(
     return absl::UnavailableError(absl::StrCat("committed: ", rd_kafka_err2str(err)));
   }
   return out;
+}
+
+void KafkaSource::OnOffsetCommit(rd_kafka_t*, int err, rd_kafka_topic_partition_list_t* parts,
+                                 void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || parts == nullptr) return;  // nothing was stored
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    core::LogWarning("offset commit: ", rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)));
+  }
+  std::vector<std::pair<TopicPartition, int64_t>> ok;
+  for (int i = 0; i < parts->cnt; ++i) {
+    const rd_kafka_topic_partition_t& e = parts->elems[i];
+    if (e.err == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset >= 0) {
+      ok.push_back({{e.topic, e.partition}, e.offset});
+    }
+  }
+  if (!ok.empty()) self->handler_->OnCommitted(ok);
 }
 
 void KafkaSource::OnRebalance(rd_kafka_t* rk, int err_int, rd_kafka_topic_partition_list_t* parts,

@@ -1,8 +1,15 @@
 #pragma once
 // KafkaSource: the input side, a librdkafka consumer-group member. It subscribes to the input
 // topics, hands messages to the pipeline one by one, and calls a RebalanceHandler (on the
-// consumer thread, from inside Poll) when partitions are assigned or revoked. Offsets are
-// committed explicitly (auto-commit and auto offset store are off).
+// consumer thread, from inside Poll) when partitions are assigned or revoked.
+//
+// Offsets: the pipeline stores each partition's delivered watermark (Store) and librdkafka's
+// auto-commit timer commits the stored offsets. That timer skips its turn while the group is
+// rebalancing; a manual commit issued then would travel behind the JoinGroup request, fail with
+// ILLEGAL_GENERATION, and librdkafka 2.0 (Debian 12) would declare the whole assignment lost
+// (librdkafka issue #4059, fixed upstream in 2.10): the partitions' uncommitted work would be
+// processed twice. Explicit synchronous commits happen only where the generation is settled:
+// inside the revoke callback and at shutdown.
 //
 // Lifecycle: Create() -> Subscribe() -> Poll()... -> Close() (leaves the group, revoking).
 // Thread safety: confined to the consumer thread ("ws:consumer"), except Commit(), which
@@ -13,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -42,14 +50,20 @@ class RebalanceHandler {
   // Partitions about to leave this member: finish or abandon their work and commit what is
   // complete before returning. `lost`: the group already gave them away; do not commit.
   virtual void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+  // Offsets the group coordinator accepted (auto-commit or Commit), from inside Poll.
+  virtual void OnCommitted(const std::vector<std::pair<TopicPartition, int64_t>>& offsets) {
+    (void)offsets;
+  }
 };
 
 class KafkaSource {
  public:
   // `properties`: librdkafka consumer settings (bootstrap.servers, group.id, ...). wirescan sets
-  // enable.auto.commit=false, enable.auto.offset.store=false, enable.partition.eof=true.
+  // enable.auto.commit=true (stored offsets only), auto.commit.interval.ms=commit_interval_ms,
+  // enable.auto.offset.store=false, enable.partition.eof=true.
   static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(
-      const std::map<std::string, std::string>& properties, RebalanceHandler* handler);
+      const std::map<std::string, std::string>& properties, int commit_interval_ms,
+      RebalanceHandler* handler);
   ~KafkaSource();
 
   absl::Status Subscribe(const std::vector<std::string>& topics);
@@ -58,7 +72,10 @@ class KafkaSource {
   rd_kafka_message_t* Poll(int timeout_ms);
   void Pause(const TopicPartition& tp);
   void Resume(const TopicPartition& tp);
-  // Commits next-offset-to-consume per partition; async unless `sync`.
+  // Stores next-offset-to-consume per partition for the next auto-commit.
+  absl::Status Store(const std::map<TopicPartition, int64_t>& offsets);
+  // Commits next-offset-to-consume per partition now; async unless `sync`. Only where no
+  // rebalance can be in flight (see above): the revoke callback, shutdown.
   absl::Status Commit(const std::map<TopicPartition, int64_t>& offsets, bool sync);
   // Leaves the group (the revoke callback runs from inside this call).
   void Close();
@@ -75,6 +92,8 @@ class KafkaSource {
   KafkaSource() = default;
   static void OnRebalance(rd_kafka_t* rk, int err, rd_kafka_topic_partition_list_t* parts,
                           void* opaque);
+  static void OnOffsetCommit(rd_kafka_t* rk, int err, rd_kafka_topic_partition_list_t* parts,
+                             void* opaque);
 
   rd_kafka_t* rk_ = nullptr;
   RebalanceHandler* handler_ = nullptr;

@@ -387,6 +387,8 @@ def daemon_config(bootstrap, group, input_topics, analysis_topic, dlq_topic, eve
         "session.timeout.ms": "6000",
         "heartbeat.interval.ms": "1000",
     }
+    if os.environ.get("WIRESCAN_E2E_KAFKA_DEBUG"):  # e.g. "cgrp,consumer": librdkafka's own log
+        consumer["debug"] = os.environ["WIRESCAN_E2E_KAFKA_DEBUG"]
     consumer.update(consumer_extra or {})
     cfg = {
         "brokers": bootstrap,
