@@ -14,7 +14,8 @@ Reported per run (medians of --runs, with min..max):
             drain, final commit, shutdown).
   cpu       (utime + stime) of the daemon from os.wait4 at exit, per 1,000 articles (start-up
             included; rules come from a warm rules_cache_dir after the first run).
-  rss       ru_maxrss of the daemon from os.wait4 (peak resident set).
+  rss       the daemon's peak resident set (VmHWM in /proc/PID/status, polled every 20 ms until
+            it exits; not ru_maxrss, which inherits the parent's peak across fork + exec).
   latency   preloaded: output timestamp minus max(input timestamp, daemon start), i.e. the time
             since the record was available to this daemon (a position in the drained backlog).
             half load: output message timestamp (CreateTime, stamped by the daemon's librdkafka producer at
@@ -130,6 +131,18 @@ def pct(xs, q):
     return xs[i]
 
 
+def vm_hwm_kib(pid):
+    """The process's own peak resident set (VmHWM, KiB), 0 once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 class Run:
     """One daemon process; rusage from os.wait4."""
 
@@ -156,7 +169,9 @@ class Run:
     def wait(self, timeout):
         pid = self.daemon.proc.pid
         end = time.monotonic() + timeout
+        hwm_kib = 0
         while True:
+            hwm_kib = max(hwm_kib, vm_hwm_kib(pid))
             wpid, status, ru = os.wait4(pid, os.WNOHANG)
             if wpid == pid:
                 break
@@ -171,7 +186,9 @@ class Run:
         self.daemon.proc.returncode = os.waitstatus_to_exitcode(status)
         self.rc = self.daemon.proc.returncode
         self.cpu = ru.ru_utime + ru.ru_stime
-        self.rss_mb = ru.ru_maxrss / 1024.0  # KiB -> MiB
+        # Not ru_maxrss: Linux carries the parent's peak across fork + exec into the child's
+        # ru_maxrss, so it reported this Python process's size (hundreds of MiB of articles).
+        self.rss_mb = hwm_kib / 1024.0  # KiB -> MiB
         if self.rc != 0:
             log(f"{self.mode}: exit {self.rc}: {self.daemon.stderr_tail()}")
         return self
