@@ -20,6 +20,7 @@
 #include "engine/emit/kafka_sink.h"
 #include "engine/emit/output_writer.h"
 #include "engine/metrics/http_server.h"
+#include "engine/metrics/kafka_stats.h"
 #include "engine/metrics/process.h"
 #include "engine/metrics/registry.h"
 #include "engine/pipeline/pipeline.h"
@@ -168,6 +169,9 @@ int RunPipeline(pipeline::PipelineOptions options,
                 std::shared_ptr<const rules::RulePack> pack, const std::string& rules_dir,
                 const std::string& cache_dir, const std::string& metrics_address,
                 const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
+  // librdkafka statistics of both clients (engine/metrics/kafka_stats.h); declared before the
+  // registry whose collector reads them, so they outlive it.
+  metrics::KafkaClientStats consumer_stats("consumer"), producer_stats("producer");
   metrics::Registry registry;
   metrics::AddProcessCollector(&registry);
   pipeline::PipelineProbe probe(&registry);
@@ -189,7 +193,10 @@ int RunPipeline(pipeline::PipelineOptions options,
         PrepareTopics(options, producer_props, next);
         return absl::OkStatus();
       });
-  registry.AddCollector([&running_sink](metrics::Emitter& out) {
+  options.consumer_stats = &consumer_stats;
+  registry.AddCollector([&running_sink, &consumer_stats, &producer_stats](metrics::Emitter& out) {
+    const metrics::KafkaClientStats* clients[] = {&consumer_stats, &producer_stats};
+    metrics::KafkaClientStats::Emit(out, clients);
     emit::KafkaSink* sink = running_sink.load(std::memory_order_acquire);
     if (sink == nullptr) return;
     out.Gauge("wirescan_kafka_producer_queue_messages",
@@ -232,7 +239,7 @@ int RunPipeline(pipeline::PipelineOptions options,
   }
   g_reloader.store(&reloader, std::memory_order_release);
   pipeline::PipelineManager manager(options, &live, &probe);
-  auto sink = emit::KafkaSink::Create(producer_props, manager.listener());
+  auto sink = emit::KafkaSink::Create(producer_props, manager.listener(), &producer_stats);
   if (!sink.ok()) {
     core::LogError(sink.status().message());
     g_reloader.store(nullptr);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/core/log.h"
 #include "engine/core/strings.h"
+#include "engine/metrics/kafka_stats.h"
 
 namespace wirescan::emit {
 namespace {
@@ -25,13 +26,18 @@ absl::Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::stri
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
-    const std::map<std::string, std::string>& properties, DeliveryListener* listener) {
+    const std::map<std::string, std::string>& properties, DeliveryListener* listener,
+    metrics::KafkaClientStats* stats) {
   std::unique_ptr<KafkaSink> sink(new KafkaSink());
   sink->listener_ = listener;
+  sink->stats_ = stats;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> props = properties;
   props["enable.idempotence"] = "true";  // ordered, no duplicates from producer retries
   if (!props.contains("linger.ms")) props["linger.ms"] = "5";
+  if (stats != nullptr && !props.contains("statistics.interval.ms")) {
+    props["statistics.interval.ms"] = absl::StrCat(metrics::kDefaultStatisticsIntervalMs);
+  }
   absl::Status s = SetAll(conf, props);
   if (!s.ok()) {
     rd_kafka_conf_destroy(conf);
@@ -40,6 +46,14 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* msg, void* op) {
     OnDeliveryReport(rk, msg, op);
   });
+  if (stats != nullptr) {
+    rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t len, void* opaque) {
+      // On ws:delivery (rd_kafka_poll). 0: librdkafka frees the document.
+      absl::Status s = static_cast<KafkaSink*>(opaque)->stats_->Update({json, len});
+      if (!s.ok()) core::LogWarning("producer: ", s.message());
+      return 0;
+    });
+  }
   rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* opaque) {
     auto* self = static_cast<KafkaSink*>(opaque);
     self->errors_.fetch_add(1, std::memory_order_relaxed);

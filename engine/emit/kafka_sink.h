@@ -18,14 +18,21 @@
 
 typedef struct rd_kafka_s rd_kafka_t;
 
+namespace wirescan::metrics {
+class KafkaClientStats;
+}
+
 namespace wirescan::emit {
 
 class KafkaSink : public Sink {
  public:
   // `properties`: librdkafka settings (bootstrap.servers at least); wirescan adds
-  // enable.idempotence=true. REQUIRES: `listener` outlives the sink.
+  // enable.idempotence=true. REQUIRES: `listener` outlives the sink. `stats` (optional, must
+  // outlive the sink) receives librdkafka's statistics on ws:delivery every
+  // statistics.interval.ms (default 5 s).
   static absl::StatusOr<std::unique_ptr<KafkaSink>> Create(
-      const std::map<std::string, std::string>& properties, DeliveryListener* listener);
+      const std::map<std::string, std::string>& properties, DeliveryListener* listener,
+      metrics::KafkaClientStats* stats = nullptr);
   ~KafkaSink() override;
 
   absl::Status Produce(const OutputMessage& message) override;
@@ -56,6 +63,7 @@ class KafkaSink : public Sink {
 
   rd_kafka_t* rk_ = nullptr;
   DeliveryListener* listener_ = nullptr;
+  metrics::KafkaClientStats* stats_ = nullptr;
   std::atomic<bool> stop_{false};     // release in ~KafkaSink, acquire in DeliveryLoop
   std::atomic<bool> aborted_{false};  // release in Abort(), acquire in Produce()
   std::atomic<uint64_t> errors_{0};     // relaxed: a metric

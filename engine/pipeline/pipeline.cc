@@ -612,7 +612,8 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
                                         const std::function<absl::Status(int)>& flush,
                                         const std::atomic<bool>* stop) {
   auto src = source::KafkaSource::Create(options_.consumer_properties,
-                                         options_.commit_interval_ms, this);
+                                         options_.commit_interval_ms, this,
+                                         options_.consumer_stats);
   if (!src.ok()) return src.status();
   source_ = std::move(*src);
   for (int w = 0; w < options_.workers; ++w) {

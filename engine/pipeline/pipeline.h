@@ -37,11 +37,17 @@
 #include "engine/rules/rule_pack.h"
 #include "engine/source/kafka_source.h"
 
+namespace wirescan::metrics {
+class KafkaClientStats;
+}  // namespace wirescan::metrics
+
 namespace wirescan::pipeline {
 
 struct PipelineOptions {
   std::vector<std::string> topics;
   std::map<std::string, std::string> consumer_properties;  // bootstrap, group.id, ...
+  // Receives the consumer's librdkafka statistics when set; must outlive Run().
+  metrics::KafkaClientStats* consumer_stats = nullptr;
   bool plain_text = false;
   parse::FieldMapping fields;
   size_t max_record_bytes = parse::JsonArticleParser::kDefaultMaxRecordBytes;

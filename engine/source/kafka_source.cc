@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/core/log.h"
+#include "engine/metrics/kafka_stats.h"
 
 namespace wirescan::source {
 namespace {
@@ -29,15 +30,19 @@ rd_kafka_topic_partition_list_t* ToList(const std::vector<TopicPartition>& tps) 
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
     const std::map<std::string, std::string>& properties, int commit_interval_ms,
-    RebalanceHandler* handler) {
+    RebalanceHandler* handler, metrics::KafkaClientStats* stats) {
   std::unique_ptr<KafkaSource> src(new KafkaSource());
   src->handler_ = handler;
+  src->stats_ = stats;
   std::map<std::string, std::string> props = properties;
   props["enable.auto.commit"] = "true";  // commits stored offsets only; see the header
   props["auto.commit.interval.ms"] = absl::StrCat(commit_interval_ms);
   props["enable.auto.offset.store"] = "false";
   props["enable.partition.eof"] = "true";
   if (!props.contains("auto.offset.reset")) props["auto.offset.reset"] = "earliest";
+  if (stats != nullptr && !props.contains("statistics.interval.ms")) {
+    props["statistics.interval.ms"] = absl::StrCat(metrics::kDefaultStatisticsIntervalMs);
+  }
   if (!props.contains("partition.assignment.strategy")) {
     props["partition.assignment.strategy"] = "cooperative-sticky";
   }
@@ -55,6 +60,14 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
   rd_kafka_conf_set_offset_commit_cb(
       conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                void* opaque) { OnOffsetCommit(rk, static_cast<int>(err), parts, opaque); });
+  if (stats != nullptr) {
+    rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t len, void* opaque) {
+      // On ws:consumer, from inside Poll. 0: librdkafka frees the document.
+      absl::Status s = static_cast<KafkaSource*>(opaque)->stats_->Update({json, len});
+      if (!s.ok()) core::LogWarning("consumer: ", s.message());
+      return 0;
+    });
+  }
   rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* opaque) {
     static_cast<KafkaSource*>(opaque)->errors_.fetch_add(1, std::memory_order_relaxed);
     core::LogWarning("consumer: ", rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)), ": ",

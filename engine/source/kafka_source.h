@@ -29,6 +29,10 @@ typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
 typedef struct rd_kafka_topic_partition_list_s rd_kafka_topic_partition_list_t;
 
+namespace wirescan::metrics {
+class KafkaClientStats;
+}
+
 namespace wirescan::source {
 
 struct TopicPartition {
@@ -61,9 +65,11 @@ class KafkaSource {
   // `properties`: librdkafka consumer settings (bootstrap.servers, group.id, ...). wirescan sets
   // enable.auto.commit=true (stored offsets only), auto.commit.interval.ms=commit_interval_ms,
   // enable.auto.offset.store=false, enable.partition.eof=true.
+  // `stats` (optional, must outlive the source) receives librdkafka's statistics, every
+  // statistics.interval.ms (default metrics::kDefaultStatisticsIntervalMs).
   static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(
       const std::map<std::string, std::string>& properties, int commit_interval_ms,
-      RebalanceHandler* handler);
+      RebalanceHandler* handler, metrics::KafkaClientStats* stats = nullptr);
   ~KafkaSource();
 
   absl::Status Subscribe(const std::vector<std::string>& topics);
@@ -97,6 +103,7 @@ class KafkaSource {
 
   rd_kafka_t* rk_ = nullptr;
   RebalanceHandler* handler_ = nullptr;
+  metrics::KafkaClientStats* stats_ = nullptr;
   bool closed_ = false;
   std::atomic<uint64_t> errors_{0};  // relaxed: a metric
 };

@@ -7,7 +7,8 @@ One scenario against a real single-node Kafka (tests/kafka/broker.sh):
   - a 3-partition input topic loaded with ~2,000 articles (deploy/samples/articles.ndjson cycled
     with unique ids) plus the 6 lines of deploy/samples/bad_records.ndjson;
   - the daemon with its own metrics port; once wirescan_source_messages_total (summed over the
-    partitions) equals the number loaded: `promtool check metrics` accepts /metrics, /healthz
+    partitions) equals the number loaded: librdkafka's statistics show RTT to the broker for
+    both clients and a steady group; `promtool check metrics` accepts /metrics, /healthz
     and /readyz are 200, the dead letters by reason match the bad records, events were counted,
     wirescan_rules_info has one series, POST /-/reload answers 200 "reloaded: <version>" and
     wirescan_rule_reloads_total{outcome="success"} becomes 1;
@@ -47,7 +48,7 @@ N_ARTICLES = 2000
 N_PARTITIONS = 3
 EXPECTED_DLQ = {"not_json": 1, "not_object": 1, "missing_body": 1, "wrong_type": 1,
                 "empty_body": 1, "invalid_utf8": 1}
-CHECKS = ["source_messages", "promtool", "healthz", "readyz", "dead_letters", "events",
+CHECKS = ["source_messages", "kafka_stats", "promtool", "healthz", "readyz", "dead_letters", "events",
           "rules_info", "reload", "prometheus_sum", "prometheus_up", "sigterm_exit"]
 
 
@@ -257,6 +258,9 @@ def scenario(run, workdir, binary, budget):
         cfg = h.daemon_config(broker.bootstrap, h.unique("metrics-group"), [topic],
                               h.unique("metrics-analysis"), h.unique("metrics-dlq"),
                               h.unique("metrics-ev") + ".")
+        # librdkafka statistics every second instead of every 5 s: the kafka_stats check waits
+        # for them.
+        cfg.setdefault("kafka", {})["statistics.interval.ms"] = "1000"
         maddr = cfg["metrics_address"]
         base = f"http://{maddr}"
         daemon = h.Daemon("wirescan-metrics", workdir / "daemon", cfg, binary=binary).start()
@@ -298,6 +302,44 @@ def scenario(run, workdir, binary, budget):
             return
 
         # 2. the exposition itself is valid
+        def check_kafka_stats():
+            # librdkafka's statistics of both clients, about the real broker: RTT samples, the
+            # connection up, and the consumer's group steady with every partition assigned.
+            want_broker = broker.bootstrap + "/"
+            got = [None]
+
+            def ok():
+                s = scrape()
+                if s is None:
+                    return False
+                rtt = {(lab.get("client"), lab.get("stat")): v
+                       for lab, v in s.series("wirescan_kafka_broker_rtt_seconds")
+                       if lab.get("broker", "").startswith(want_broker)}
+                up = {lab.get("client"): v for lab, v in s.series("wirescan_kafka_broker_up")
+                      if lab.get("broker", "").startswith(want_broker)}
+                steady = s.total("wirescan_kafka_consumer_group_steady")
+                assigned = s.total("wirescan_kafka_consumer_assigned_partitions")
+                got[0] = {"rtt": rtt, "up": up, "steady": steady, "assigned": assigned,
+                          "brokers seen": sorted({lab.get("broker", "") for lab, _ in
+                                                  s.series("wirescan_kafka_broker_up")})}
+                return (all((c, st) in rtt for c in ("consumer", "producer")
+                            for st in ("avg", "p50", "p99"))
+                        and all(v > 0 for v in rtt.values())
+                        and up == {"consumer": 1, "producer": 1}
+                        and steady == 1 and assigned == N_PARTITIONS)
+
+            try:
+                h.wait_until(ok, 30, "librdkafka statistics on /metrics", deadline=deadline,
+                             interval=0.5)
+            except h.ScenarioTimeout:
+                raise Failed(f"librdkafka statistics: {got[0]}") from None
+            rtt = got[0]["rtt"]
+            return (f"rtt p99 consumer {rtt[('consumer', 'p99')] * 1e3:.2f} ms, producer "
+                    f"{rtt[('producer', 'p99')] * 1e3:.2f} ms; group steady, "
+                    f"{int(got[0]['assigned'])} partitions")
+
+        run.check("kafka_stats", check_kafka_stats)
+
         def check_promtool():
             s = scrape()
             if s is None:
