@@ -250,6 +250,8 @@ def main():
                     help="extra librdkafka consumer property for the daemon (both modes)")
     ap.add_argument("--half-only", type=float, metavar="RATE",
                     help="skip the preloaded runs; half load at this rate (articles/s)")
+    ap.add_argument("--no-half", action="store_true",
+                    help="preloaded runs only (no half-load runs); used by perf/scaling_curves.sh")
     ap.add_argument("--modes", default="passthrough,full")
     ap.add_argument("--json", default=str(ROOT / "build/perf-data/e2e.json"))
     args = ap.parse_args()
@@ -277,9 +279,9 @@ def main():
                 log(f"run {i + 1} {mode}: {json.dumps(row)}")
 
         # Half load: a paced producer at 50% of the median max rate of (b), daemon running.
-        rate = args.half_only or 0.5 * med(results["full"], "art_s")[0]
+        rate = args.half_only or (0 if args.no_half else 0.5 * med(results["full"], "art_s")[0])
         count = min(n, int(rate * args.half_seconds))
-        for i, mode in [(i, m) for i in range(args.runs) for m in modes]:
+        for i, mode in [(i, m) for i in range(0 if args.no_half else args.runs) for m in modes]:
             htopic = harness.unique("perf-half")
             create_input_topic(broker, htopic, args.partitions)
             # One warm-up record per partition: its output says the daemon is assigned and ready.

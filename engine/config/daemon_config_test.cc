@@ -465,7 +465,7 @@ TEST_F(DaemonConfigTest, DefaultsApplied) {
   EXPECT_EQ(config->output().dead_letter_topic(), "wirescan.dlq");
   EXPECT_FALSE(config->output().include_text());
   EXPECT_EQ(config->pipeline().workers(), 2u);
-  EXPECT_EQ(config->pipeline().queue_capacity(), 1024u);
+  EXPECT_EQ(config->pipeline().queue_capacity(), 4096u);
   EXPECT_EQ(config->pipeline().batch_size(), 64u);
   EXPECT_EQ(config->pipeline().commit_interval_ms(), 1000u);
   EXPECT_EQ(config->pipeline().shutdown_timeout_ms(), 10000u);
