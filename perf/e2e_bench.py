@@ -10,7 +10,7 @@ each run with its own group id and output topics, on the same preloaded 6-partit
 
 Reported per run (medians of --runs, with min..max):
   rate      articles/s and MB/s (input record bytes) over the processing window: from the first to
-            the last output's timestamp; `wall` is process start -> exit (start-up, group join,
+            the last output's timestamp (the broker's append time); `wall` is process start -> exit (start-up, group join,
             drain, final commit, shutdown).
   cpu       (utime + stime) of the daemon from os.wait4 at exit, per 1,000 articles (start-up
             included; rules come from a warm rules_cache_dir after the first run).
@@ -18,10 +18,13 @@ Reported per run (medians of --runs, with min..max):
             it exits; not ru_maxrss, which inherits the parent's peak across fork + exec).
   latency   preloaded: output timestamp minus max(input timestamp, daemon start), i.e. the time
             since the record was available to this daemon (a position in the drained backlog).
-            half load: output message timestamp (CreateTime, stamped by the daemon's librdkafka producer at
-            its produce() call, i.e. just before the batch is sent; linger.ms=5) minus the input
-            message's broker timestamp (input topics are created with LogAppendTime: the time the
-            broker appended it), per input, p50/p99. With everything preloaded this is dominated
+            half load: output message timestamp minus the input message's, both broker append
+            times (the input, analysis and dead-letter topics are created with LogAppendTime
+            before the daemon starts): broker has the input -> broker has its analysis, per
+            input, p50/p99. (Before commit da9fa19+1 the output side was CreateTime, the daemon's
+            produce() call, which left out linger, send and append; with queues that hold the
+            whole input, produce() calls also end long before delivery, so the old processing
+            window overstated (a).) With everything preloaded this is dominated
             by the time the record waited in the backlog; at half load a paced producer
             (linger.ms=0, 5 ms ticks) produces at 50% of the median max rate of (b) while the
             daemon runs, once with (a) and once with (b).
@@ -47,7 +50,8 @@ from confluent_kafka.admin import NewTopic  # noqa: E402
 
 
 def create_input_topic(broker, name, nparts):
-    """An input topic whose message timestamps are the broker's append times (LogAppendTime)."""
+    """A topic whose message timestamps are the broker's append times (LogAppendTime): the
+    input, and the daemon's analysis and dead-letter topics (created before it starts)."""
     fut = broker.admin().create_topics(
         [NewTopic(name, nparts, 1, config={"message.timestamp.type": "LogAppendTime"})],
         operation_timeout=30)[name]
@@ -56,6 +60,14 @@ def create_input_topic(broker, name, nparts):
     except KafkaException:
         pass
     broker.create_topic(name, nparts)  # waits for the leaders (accepts the existing topic)
+
+
+def create_output_topics(broker, run, nparts):
+    """Output timestamps = broker append times, so the processing window ends when the last
+    output was stored, not when the daemon handed it to its producer (with queues large enough
+    to hold the whole input, produce() calls finish long before the broker has the data)."""
+    create_input_topic(broker, run.analysis, nparts)
+    create_input_topic(broker, run.dlq, nparts)
 
 
 def make_input(args, data_dir):
@@ -273,7 +285,9 @@ def main():
         modes = args.modes.split(",")
         for i in range(0 if args.half_only else args.runs):
             for mode in modes:
-                r = Run(args, bs, topic, mode, workdir).start(["--exit-when-idle"]).wait(600)
+                r = Run(args, bs, topic, mode, workdir)
+                create_output_topics(broker, r, args.partitions)
+                r = r.start(["--exit-when-idle"]).wait(600)
                 row = measure(bs, r, args.partitions, n, in_bytes, in_ts, since_start=True)
                 results[mode].append(row)
                 log(f"run {i + 1} {mode}: {json.dumps(row)}")
@@ -286,7 +300,9 @@ def main():
             create_input_topic(broker, htopic, args.partitions)
             # One warm-up record per partition: its output says the daemon is assigned and ready.
             harness.produce_records(bs, htopic, args.partitions, records[:args.partitions])
-            r = Run(args, bs, htopic, mode, workdir).start()
+            r = Run(args, bs, htopic, mode, workdir)
+            create_output_topics(broker, r, args.partitions)
+            r.start()
             harness.wait_until(lambda: len(read_topic(bs, [(r.analysis, args.partitions),
                                                            (r.dlq, args.partitions)],
                                                       args.partitions, 2)) >= args.partitions,
