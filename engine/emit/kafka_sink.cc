@@ -35,9 +35,7 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
   std::map<std::string, std::string> props = properties;
   props["enable.idempotence"] = "true";  // ordered, no duplicates from producer retries
   if (!props.contains("linger.ms")) props["linger.ms"] = "5";
-  if (stats != nullptr && !props.contains("statistics.interval.ms")) {
-    props["statistics.interval.ms"] = absl::StrCat(metrics::kDefaultStatisticsIntervalMs);
-  }
+  if (stats != nullptr) metrics::KafkaClientStats::DefaultInterval(&props);
   absl::Status s = SetAll(conf, props);
   if (!s.ok()) {
     rd_kafka_conf_destroy(conf);
@@ -49,8 +47,7 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
   if (stats != nullptr) {
     rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t len, void* opaque) {
       // On ws:delivery (rd_kafka_poll). 0: librdkafka frees the document.
-      absl::Status s = static_cast<KafkaSink*>(opaque)->stats_->Update({json, len});
-      if (!s.ok()) core::LogWarning("producer: ", s.message());
+      static_cast<KafkaSink*>(opaque)->stats_->UpdateOrWarn({json, len});
       return 0;
     });
   }

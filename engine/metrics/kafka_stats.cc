@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/core/log.h"
 
 namespace wirescan::metrics {
 namespace {
@@ -84,6 +85,17 @@ absl::Status KafkaClientStats::Update(std::string_view json) {
   return absl::OkStatus();
 }
 
+void KafkaClientStats::UpdateOrWarn(std::string_view json) {
+  absl::Status s = Update(json);
+  if (!s.ok()) core::LogWarning(client_, ": ", s.message());
+}
+
+void KafkaClientStats::DefaultInterval(std::map<std::string, std::string>* properties) {
+  if (!properties->contains("statistics.interval.ms")) {
+    (*properties)["statistics.interval.ms"] = std::to_string(kDefaultStatisticsIntervalMs);
+  }
+}
+
 uint64_t KafkaClientStats::updates() const {
   absl::MutexLock lock(&mu_);
   return updates_;
@@ -101,41 +113,43 @@ void KafkaClientStats::Emit(Emitter& out, absl::Span<const KafkaClientStats* con
   static constexpr std::string_view kBrokerKind[] = {"client", "broker", "kind"};
   static constexpr std::string_view kClient[] = {"client"};
 
+  // Every (client, broker) of the snapshots, in order.
+  auto each_broker = [&snaps](auto&& add) {
+    for (const auto& [client, s] : snaps) {
+      for (const Broker& b : s.brokers) add(client, b);
+    }
+  };
   out.Declare("wirescan_kafka_broker_rtt_seconds", MetricType::kGauge,
               "Request round-trip time to a broker over the last librdkafka statistics window.",
               kBrokerStat);
-  for (const auto& [client, s] : snaps) {
-    for (const Broker& b : s.brokers) {
-      if (!b.has_rtt) continue;
-      out.Add({client, b.name, "avg"}, b.rtt_avg);
-      out.Add({client, b.name, "p50"}, b.rtt_p50);
-      out.Add({client, b.name, "p99"}, b.rtt_p99);
-    }
-  }
+  each_broker([&out](const std::string& client, const Broker& b) {
+    if (!b.has_rtt) return;
+    out.Add({client, b.name, "avg"}, b.rtt_avg);
+    out.Add({client, b.name, "p50"}, b.rtt_p50);
+    out.Add({client, b.name, "p99"}, b.rtt_p99);
+  });
   out.Declare("wirescan_kafka_broker_up", MetricType::kGauge,
               "1 when the client's connection to the broker is up.", kBroker);
-  for (const auto& [client, s] : snaps) {
-    for (const Broker& b : s.brokers) out.Add({client, b.name}, b.up ? 1 : 0);
-  }
+  each_broker([&out](const std::string& client, const Broker& b) {
+    out.Add({client, b.name}, b.up ? 1 : 0);
+  });
   out.Declare("wirescan_kafka_broker_outstanding_requests", MetricType::kGauge,
               "Requests queued for a broker or awaiting its response.", kBroker);
-  for (const auto& [client, s] : snaps) {
-    for (const Broker& b : s.brokers) out.Add({client, b.name}, b.outstanding);
-  }
+  each_broker([&out](const std::string& client, const Broker& b) {
+    out.Add({client, b.name}, b.outstanding);
+  });
   out.Declare("wirescan_kafka_broker_errors_total", MetricType::kCounter,
               "Transmit errors, receive errors and request timeouts per broker.", kBrokerKind);
-  for (const auto& [client, s] : snaps) {
-    for (const Broker& b : s.brokers) {
-      out.Add({client, b.name, "tx"}, b.tx_errors);
-      out.Add({client, b.name, "rx"}, b.rx_errors);
-      out.Add({client, b.name, "timeout"}, b.timeouts);
-    }
-  }
+  each_broker([&out](const std::string& client, const Broker& b) {
+    out.Add({client, b.name, "tx"}, b.tx_errors);
+    out.Add({client, b.name, "rx"}, b.rx_errors);
+    out.Add({client, b.name, "timeout"}, b.timeouts);
+  });
   out.Declare("wirescan_kafka_broker_disconnects_total", MetricType::kCounter,
               "Connections to the broker that were lost or closed.", kBroker);
-  for (const auto& [client, s] : snaps) {
-    for (const Broker& b : s.brokers) out.Add({client, b.name}, b.disconnects);
-  }
+  each_broker([&out](const std::string& client, const Broker& b) {
+    out.Add({client, b.name}, b.disconnects);
+  });
   out.Declare("wirescan_kafka_consumer_rebalances_total", MetricType::kCounter,
               "Consumer group rebalances this member took part in.", kClient);
   for (const auto& [client, s] : snaps) {

@@ -20,6 +20,7 @@
 // ws:delivery for the producer), Emit() on scrape threads; a mutex guards the last snapshot. It
 // is taken once per statistics interval and once per scrape, never per message.
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,11 @@ class KafkaClientStats {
   absl::Status Update(std::string_view json);
   // Statistics documents accepted so far.
   uint64_t updates() const;
+
+  // For the clients' statistics callbacks: Update(), logging a rejected document as a warning.
+  void UpdateOrWarn(std::string_view json);
+  // Sets statistics.interval.ms to kDefaultStatisticsIntervalMs unless `properties` has it.
+  static void DefaultInterval(std::map<std::string, std::string>* properties);
 
   // Declares the families above and adds the series of every client.
   static void Emit(Emitter& out, absl::Span<const KafkaClientStats* const> clients);

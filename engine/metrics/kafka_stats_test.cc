@@ -1,5 +1,6 @@
 #include "engine/metrics/kafka_stats.h"
 
+#include <map>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -120,6 +121,14 @@ TEST(KafkaClientStatsTest, ABadDocumentKeepsThePreviousSnapshot) {
   EXPECT_EQ(Expose(consumer, producer), before);
   EXPECT_NE(before.find("wirescan_kafka_broker_rtt_seconds{client=\"producer\""),
             std::string::npos);
+}
+
+TEST(KafkaClientStatsTest, DefaultIntervalKeepsTheConfiguredOne) {
+  std::map<std::string, std::string> unset, set{{"statistics.interval.ms", "1000"}};
+  KafkaClientStats::DefaultInterval(&unset);
+  KafkaClientStats::DefaultInterval(&set);
+  EXPECT_EQ(unset.at("statistics.interval.ms"), std::to_string(kDefaultStatisticsIntervalMs));
+  EXPECT_EQ(set.at("statistics.interval.ms"), "1000");
 }
 
 }  // namespace

@@ -575,7 +575,7 @@ void PipelineManager::Impl::StoreProgress() {
   if (stores.empty()) return;
   absl::Status s = source_->Store(stores);
   if (!s.ok()) {
-    core::LogWarning("commit: ", s.message());
+    core::LogWarning(s.message());
     return;
   }
   for (const auto& [tp, off] : stores) partitions_[tp]->stored = off;

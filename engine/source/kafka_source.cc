@@ -40,9 +40,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
   props["enable.auto.offset.store"] = "false";
   props["enable.partition.eof"] = "true";
   if (!props.contains("auto.offset.reset")) props["auto.offset.reset"] = "earliest";
-  if (stats != nullptr && !props.contains("statistics.interval.ms")) {
-    props["statistics.interval.ms"] = absl::StrCat(metrics::kDefaultStatisticsIntervalMs);
-  }
+  if (stats != nullptr) metrics::KafkaClientStats::DefaultInterval(&props);
   if (!props.contains("partition.assignment.strategy")) {
     props["partition.assignment.strategy"] = "cooperative-sticky";
   }
@@ -63,8 +61,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
   if (stats != nullptr) {
     rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t len, void* opaque) {
       // On ws:consumer, from inside Poll. 0: librdkafka frees the document.
-      absl::Status s = static_cast<KafkaSource*>(opaque)->stats_->Update({json, len});
-      if (!s.ok()) core::LogWarning("consumer: ", s.message());
+      static_cast<KafkaSource*>(opaque)->stats_->UpdateOrWarn({json, len});
       return 0;
     });
   }

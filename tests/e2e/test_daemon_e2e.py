@@ -6,9 +6,9 @@
 
 Scenarios (names or numbers; all by default):
   1 all_accounted   100,000 corpus articles, 6 partitions, two daemons in one group (the second
-                    joins 2 s later, mid-stream): every input offset has exactly one analysis or
-                    dead letter, per-partition order kept, committed offsets reach the high
-                    watermarks
+                    joins mid-stream, after 5% of the outputs): every input offset has exactly
+                    one analysis or dead letter, per-partition order kept, committed offsets
+                    reach the high watermarks
   2 kill9           kill -9 one of two daemons after ~30% of the outputs, restart it: nothing lost
   3 broker_restart  broker stop + start mid-stream: the daemon recovers by itself, nothing lost
   4 bad_records     deploy/samples/bad_records.ndjson + an oversized record + good ones: the
@@ -42,7 +42,7 @@ import harness as h  # noqa: E402
 FAKE = Path(__file__).resolve().parent / "fake_daemon.py"
 SHUTDOWN_TIMEOUT_MS = 10000
 SHUTDOWN_SLACK_S = 2.0
-JOIN_LATE_S = 2.0
+JOIN_AT = 0.05  # fraction of the outputs the first daemon has produced when the second starts
 DEFAULT_EVENT_PREFIX = "wirescan.events."  # process start-up/teardown on 2 shared cores
 
 
@@ -181,15 +181,16 @@ def s_all_accounted(ctx, deadline, path=None, in_parts=6, analysis_parts=4, inst
     loaded = h.load_ndjson(ctx.bootstrap, t.input, in_parts, path or ctx.input_file())
     ds = [ctx.daemon(f"accounted-{i}", t.config(ctx)) for i in range(instances)]
     t0 = time.monotonic()
-    for i, d in enumerate(ds):
-        if i:
-            # The others join mid-stream: a cooperative rebalance moves busy partitions, which must
-            # not produce a single duplicate (librdkafka 2.0 loses the assignment if a commit
-            # races the rebalance; see engine/source/kafka_source.h).
-            time.sleep(JOIN_LATE_S)
-        d.start()
+    ds[0].start()
     reader = t.reader(ctx)
     try:
+        # The others join mid-stream, once the first has produced JOIN_AT of the outputs: a
+        # cooperative rebalance moves busy partitions, which must not produce a single duplicate
+        # (librdkafka 2.0 loses the assignment if a commit races the rebalance; see
+        # engine/source/kafka_source.h).
+        reader.wait_accounted(loaded.expected(), deadline.left(), deadline, fraction=JOIN_AT)
+        for d in ds[1:]:
+            d.start()
         # Committed to the end implies (at-least-once) every output was delivered.
         h.wait_committed(ctx.bootstrap, t.group, loaded, deadline.left(), deadline)
         elapsed = time.monotonic() - t0
