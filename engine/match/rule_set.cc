@@ -15,6 +15,7 @@
 #include "engine/core/hash.h"
 #include "engine/core/status_macros.h"
 #include "engine/core/utf8.h"
+#include "engine/match/sentences.h"
 
 namespace wirescan::match {
 namespace {
@@ -212,56 +213,11 @@ bool WordCharAfter(std::string_view text, size_t pos) {
   return core::IsWordChar(core::DecodeAt(text, pos, &len));
 }
 
-// True if the word ending with the '.' at text[dot] is an abbreviation: a single capital
-// ("U.S.", "C.C. Wei") or a common title/company/month abbreviation ("Co.", "Inc.", "Jan.").
-bool IsAbbreviation(std::string_view text, size_t dot) {
-  size_t start = dot;
-  while (start > 0 && core::IsAsciiAlpha(static_cast<unsigned char>(text[start - 1]))) --start;
-  std::string_view word = text.substr(start, dot - start);
-  if (word.size() == 1 && word[0] >= 'A' && word[0] <= 'Z') return true;
-  static constexpr std::string_view kAbbreviations[] = {
-      "Co", "Corp", "Inc", "Ltd", "Bhd", "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "No", "vs",
-      "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
-      "Gov", "Sen", "Rep", "Jr", "Sr", "approx", "est", "Dept", "Gen", "Lt", "Col", "Nos"};
-  for (std::string_view a : kAbbreviations) {
-    if (word == a) return true;
-  }
-  return false;
-}
-
-// Newswire bodies are hard-wrapped ("invest 7.8 billion\nyuan"): a single line break between
-// a Latin letter, digit or comma and a lower-case letter or digit continues the sentence. Every
-// other line break (a heading, a paragraph, CJK text) ends it.
-bool IsSoftWrap(std::string_view text, size_t newline) {
-  size_t before = newline;
-  if (before > 0 && text[before - 1] == '\r') --before;
-  if (before == 0 || newline + 1 >= text.size()) return false;
-  unsigned char prev = static_cast<unsigned char>(text[before - 1]);
-  unsigned char next = static_cast<unsigned char>(text[newline + 1]);
-  bool prev_ok = core::IsAsciiAlnum(prev) || prev == ',' || prev == '-';
-  bool next_ok = (next >= 'a' && next <= 'z') || core::IsAsciiDigit(next);
-  return prev_ok && next_ok;
-}
-
-// A '.', '!' or '?' ends a sentence only when followed by white space, a closing quote or
-// bracket, or the end of the text ("1.15" and "U.S.-made" do not), and a '.' not after an
-// abbreviation.
-bool EndsSentence(std::string_view text, size_t end) {
-  if (end < text.size()) {
-    unsigned char next = static_cast<unsigned char>(text[end]);
-    bool space_or_close = next == ' ' || next == '\n' || next == '\r' || next == '\t' ||
-                          next == '"' || next == '\'' || next == ')' ||
-                          next == 0xE2 /* lead byte of ” ’ */;
-    if (!space_or_close) return false;
-  }
-  return !(text[end - 1] == '.' && IsAbbreviation(text, end - 1));
-}
-
 int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned int,
             void* ctx_ptr) {
   auto* ctx = static_cast<ScanContext*>(ctx_ptr);
   const PatternInfo& info = ctx->rules->info(id);
-  const uint32_t end = static_cast<uint32_t>(to) - info.trim_end;
+  const uint32_t end = static_cast<uint32_t>(to);
   if (info.kind == PatternKind::kRegex) {
     // Its start comes later, from the start-of-match database (ResolveRegexStarts).
     if (++ctx->count > Matcher::kMaxHitsPerField) {
@@ -287,14 +243,6 @@ int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned
     case PatternKind::kFigureToken: h.tokens.push_back({begin, end, info.target}); break;
     case PatternKind::kTrigger: h.triggers.push_back({begin, end, info.target}); break;
     case PatternKind::kRegex: break;  // handled above
-    case PatternKind::kSentenceEnd:
-      if (info.length == 1 && ctx->text[end - 1] == '\n') {
-        if (IsSoftWrap(ctx->text, end - 1)) break;
-      } else if (info.length == 1 && !EndsSentence(ctx->text, end)) {
-        break;  // '.', '!', '?' that do not end a sentence
-      }
-      h.sentence_ends.push_back(end);
-      break;
   }
   return 0;
 }
@@ -405,9 +353,7 @@ absl::Status Matcher::Scan(std::string_view text, Hits* out) {
                                    return a.begin == b.begin && a.target == b.target;
                                  }),
                      out->regexes.end());
-  std::sort(out->sentence_ends.begin(), out->sentence_ends.end());
-  out->sentence_ends.erase(std::unique(out->sentence_ends.begin(), out->sentence_ends.end()),
-                           out->sentence_ends.end());
+  FindSentenceEnds(text, &out->sentence_ends);
   return absl::OkStatus();
 }
 

@@ -28,7 +28,6 @@ enum class PatternKind : uint8_t {
   kFigureToken,  // target: FigureGrammar token index
   kTrigger,      // target: event rule index
   kRegex,        // target: pattern rule index
-  kSentenceEnd,  // target: unused
 };
 
 // Word-boundary requirements checked on each hit (outside the automaton: wrapping thousands of
@@ -47,7 +46,6 @@ struct PatternInfo {
   // The hit's byte length (start = end - length). 0 for regexes: their start is found by the
   // start-of-match database. Set from PatternSpec::hit_length or the literal's size.
   uint32_t length = 0;
-  uint8_t trim_end = 0;    // Bytes matched after the hit: ". " reports the '.' only (trim 1).
   uint32_t max_width = 0;  // Regexes: the longest match (Hyperscan's expression info).
 };
 
@@ -60,7 +58,7 @@ struct PatternSpec {
   PatternInfo info;
   std::string origin;      // "rules/orgs.yaml:12: rule org.jcet" for compile errors.
   // Literals whose hit is only part of what they match: "5B" anchors the scale "B" to a digit
-  // (hit_length 1), ". " finds a sentence end (hit_length 1, info.trim_end 1). 0: the whole.
+  // (hit_length 1). 0: the whole literal.
   uint32_t hit_length = 0;
 };
 
@@ -106,7 +104,7 @@ struct Hits {
   std::vector<Hit> tokens;
   std::vector<Hit> triggers;
   std::vector<Hit> regexes;
-  std::vector<uint32_t> sentence_ends;  // Offsets just past each sentence terminator, sorted.
+  std::vector<uint32_t> sentence_ends;  // Offsets just past each sentence end (sentences.h).
   bool truncated = false;               // The hit limit was reached; later hits dropped.
   void Clear();
 };

@@ -54,14 +54,6 @@ PatternSpec Regex(std::string regex, uint32_t target) {
 
 constexpr uint8_t kBoth = kWordBefore | kWordAfter;
 
-std::vector<PatternSpec> SentenceEnds() {
-  std::vector<PatternSpec> specs;
-  for (const char* end : {".", "!", "?", "\n", "。", "！", "？"}) {
-    specs.push_back(Literal(end, PatternKind::kSentenceEnd, 0, kNoBoundary));
-  }
-  return specs;
-}
-
 std::vector<PatternSpec> TestSpecs() {
   std::vector<PatternSpec> specs = {
       Literal("ASE", PatternKind::kEntityAlias, kAse, kBoth),
@@ -75,7 +67,6 @@ std::vector<PatternSpec> TestSpecs() {
       Regex("Q[1-4]( 20[0-9]{2})?", kQuarter),
       Regex("[a-z]+-[a-z]+", kWord),
   };
-  for (auto& s : SentenceEnds()) specs.push_back(std::move(s));
   return specs;
 }
 

@@ -105,7 +105,6 @@ class Compiler {
   absl::Status AddPattern(const PatternRule& rule);
   absl::Status AddEvent(const EventRule& rule);
   absl::Status CheckExample(const Example& ex);
-  void AddSentenceEnds();
 
   RulePack* pack_;
   const std::string cache_dir_;
@@ -297,32 +296,6 @@ absl::Status Compiler::CheckExample(const Example& ex) {
   return absl::OkStatus();
 }
 
-void Compiler::AddSentenceEnds() {
-  // '.', '!' and '?' end a sentence when white space, a closing quote or bracket follows: found
-  // as two-byte literals that report the mark only, so the many '.' inside numbers and
-  // abbreviations like "U.S.-made" never call back. The matcher still rejects a '.' after an
-  // abbreviation ("Co. Ltd"), and a line break that only wraps a sentence. CJK terminators
-  // always end one.
-  for (char mark : {'.', '!', '?'}) {
-    for (char next : {' ', '\n', '\r', '\t', '"', '\'', ')', '\xE2' /* lead byte of ” ’ */}) {
-      match::PatternSpec spec;
-      spec.expression = {mark, next};
-      spec.hit_length = 1;
-      spec.info = {match::PatternKind::kSentenceEnd, match::kNoBoundary, 0, 0};
-      spec.info.trim_end = 1;
-      spec.origin = "sentence segmentation";
-      specs_.push_back(std::move(spec));
-    }
-  }
-  for (std::string_view end : {"\n", "。", "！", "？"}) {
-    match::PatternSpec spec;
-    spec.expression = std::string(end);
-    spec.info = {match::PatternKind::kSentenceEnd, match::kNoBoundary, 0, 0};
-    spec.origin = "sentence segmentation";
-    specs_.push_back(std::move(spec));
-  }
-}
-
 absl::Status Compiler::Run() {
   for (const auto& file : pack_->files) {
     for (const auto& rule : file->entities()) WS_RETURN_IF_ERROR(AddEntity(rule));
@@ -385,7 +358,6 @@ absl::Status Compiler::Run() {
     specs_.push_back(std::move(spec));
   }
   pack_->stats.figure_tokens = tokens.size();
-  AddSentenceEnds();
 
   WS_ASSIGN_OR_RETURN(pack_->rules, match::RuleSet::Compile(std::move(specs_), cache_dir_));
   pack_->stats.database_bytes = pack_->rules->database_bytes();
