@@ -148,6 +148,12 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   for (const match::Hit& h : hits_.tokens) token_hits_.push_back({h.begin, h.end, h.target});
   figures_.clear();
   AssembleFigures(text, token_hits_, model_->grammar, source, &figures_);
+  dates_.clear();
+  if (model_->dates.enabled()) {
+    date_hits_.clear();
+    for (const match::Hit& h : hits_.date_words) date_hits_.push_back({h.begin, h.end, h.target});
+    AssembleDates(text, date_hits_, model_->dates, &dates_);
+  }
 
   // All candidates, resolved leftmost-longest across kinds: "US$1.15 billion" beats the place
   // "US", "ASE Technology Holding" beats "ASE". On an exact tie a figure wins, then an entity.
@@ -161,11 +167,18 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   for (const match::Hit& h : hits_.regexes) {
     candidates_.push_back({h.begin, h.end, Candidate::kPattern, h.target});
   }
-  std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& x, const Candidate& y) {
+  for (uint32_t i = 0; i < dates_.size(); ++i) {
+    candidates_.push_back({dates_[i].begin, dates_[i].end, Candidate::kDate, i});
+  }
+  // Dates compare by form, not by their index in dates_ (which is in no particular order).
+  auto rank = [this](const Candidate& c) {
+    return c.kind == Candidate::kDate ? static_cast<uint32_t>(dates_[c.index].form) : c.index;
+  };
+  std::sort(candidates_.begin(), candidates_.end(), [&](const Candidate& x, const Candidate& y) {
     if (x.begin != y.begin) return x.begin < y.begin;
     if (x.end != y.end) return x.end > y.end;
     if (x.kind != y.kind) return x.kind < y.kind;
-    return x.index < y.index;
+    return rank(x) < rank(y);
   });
 
   const size_t first_mention = out->mentions_size();
@@ -195,6 +208,14 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
         m->set_type(p.type);
         m->set_canonical(p.canonical.empty() ? m->text() : p.canonical);
         m->set_rule_id(p.id);
+        break;
+      }
+      case Candidate::kDate: {
+        static const std::string kDateType = "DATE";
+        m->set_type(kDateType);
+        m->set_canonical(m->text());
+        std::string_view id = DateFormRuleId(dates_[c.index].form);
+        m->set_rule_id(id.data(), id.size());
         break;
       }
       case Candidate::kFigure: {

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "engine/core/article.h"
+#include "engine/extract/dates.h"
 #include "engine/extract/figures.h"
 #include "engine/extract/model.h"
 #include "engine/match/rule_set.h"
@@ -44,8 +45,8 @@ class Extractor {
   struct Candidate {
     uint32_t begin;
     uint32_t end;
-    enum Kind : uint8_t { kFigure, kEntity, kPattern } kind;
-    uint32_t index;  // entity/pattern index, or index into figures_
+    enum Kind : uint8_t { kFigure, kEntity, kPattern, kDate } kind;
+    uint32_t index;  // entity/pattern index, or index into figures_ / dates_
   };
   absl::Status AnalyzeField(std::string_view name, std::string_view text, std::string_view source,
                             v1::ArticleAnalysis* out);
@@ -57,6 +58,8 @@ class Extractor {
   match::Hits hits_;
   std::vector<TokenHit> token_hits_;
   std::vector<FigureMention> figures_;
+  std::vector<TokenHit> date_hits_;
+  std::vector<DateMention> dates_;
   std::vector<Candidate> candidates_;
 };
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/extract/dates.h"
 #include "engine/extract/figures.h"
 
 namespace wirescan::extract {
@@ -51,6 +52,7 @@ struct EventInfo {
 struct Model {
   std::string version;  // Content hash of the rule files.
   FigureGrammar grammar;
+  DateGrammar dates;
   std::vector<EntityInfo> entities;
   std::vector<PatternInfo> patterns;
   std::vector<EventInfo> events;

@@ -183,6 +183,7 @@ void Hits::Clear() {
   tokens.clear();
   triggers.clear();
   regexes.clear();
+  date_words.clear();
   sentence_ends.clear();
   truncated = false;
 }
@@ -242,6 +243,7 @@ int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned
     case PatternKind::kEntityAlias: h.entities.push_back({begin, end, info.target}); break;
     case PatternKind::kFigureToken: h.tokens.push_back({begin, end, info.target}); break;
     case PatternKind::kTrigger: h.triggers.push_back({begin, end, info.target}); break;
+    case PatternKind::kDateToken: h.date_words.push_back({begin, end, info.target}); break;
     case PatternKind::kRegex: break;  // handled above
   }
   return 0;

@@ -28,6 +28,7 @@ enum class PatternKind : uint8_t {
   kFigureToken,  // target: FigureGrammar token index
   kTrigger,      // target: event rule index
   kRegex,        // target: pattern rule index
+  kDateToken,    // target: DateGrammar token index
 };
 
 // Word-boundary requirements checked on each hit (outside the automaton: wrapping thousands of
@@ -104,6 +105,7 @@ struct Hits {
   std::vector<Hit> tokens;
   std::vector<Hit> triggers;
   std::vector<Hit> regexes;
+  std::vector<Hit> date_words;
   std::vector<uint32_t> sentence_ends;  // Offsets just past each sentence end (sentences.h).
   bool truncated = false;               // The hit limit was reached; later hits dropped.
   void Clear();

@@ -103,6 +103,7 @@ class Compiler {
   absl::Status ClaimId(const google::protobuf::Message& msg, const std::string& id);
   absl::Status AddEntity(const EntityRule& rule);
   absl::Status AddPattern(const PatternRule& rule);
+  absl::Status AddDates();
   absl::Status AddEvent(const EventRule& rule);
   absl::Status CheckExample(const Example& ex);
 
@@ -296,6 +297,34 @@ absl::Status Compiler::CheckExample(const Example& ex) {
   return absl::OkStatus();
 }
 
+absl::Status Compiler::AddDates() {
+  bool english = false, chinese = false;
+  const v1::rules::DateGrammar* where = nullptr;
+  for (const auto& file : pack_->files) {
+    if (!file->has_dates()) continue;
+    english |= file->dates().english();
+    chinese |= file->dates().chinese();
+    if (where == nullptr && (file->dates().english() || file->dates().chinese())) {
+      where = &file->dates();
+    }
+  }
+  model_.dates = extract::DateGrammar::Build(english, chinese);
+  // The forms' rule ids belong to the pack like any rule's: slots can name them, and a pattern
+  // rule of the same id is a duplicate.
+  for (extract::DateForm form : model_.dates.forms()) {
+    WS_RETURN_IF_ERROR(ClaimId(*where, std::string(extract::DateFormRuleId(form))));
+  }
+  const auto& tokens = model_.dates.tokens();
+  for (uint32_t i = 0; i < tokens.size(); ++i) {
+    match::PatternSpec spec;
+    spec.expression = tokens[i].text;
+    spec.info = {match::PatternKind::kDateToken, match::kNoBoundary, i, 0};
+    spec.origin = absl::StrCat("date grammar '", tokens[i].text, "'");
+    specs_.push_back(std::move(spec));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Compiler::Run() {
   for (const auto& file : pack_->files) {
     for (const auto& rule : file->entities()) WS_RETURN_IF_ERROR(AddEntity(rule));
@@ -303,6 +332,7 @@ absl::Status Compiler::Run() {
   for (const auto& file : pack_->files) {
     for (const auto& rule : file->patterns()) WS_RETURN_IF_ERROR(AddPattern(rule));
   }
+  WS_RETURN_IF_ERROR(AddDates());
   for (const auto& file : pack_->files) {
     for (const auto& rule : file->events()) WS_RETURN_IF_ERROR(AddEvent(rule));
   }

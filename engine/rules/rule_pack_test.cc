@@ -121,6 +121,19 @@ TEST(CompileRulePackTest, DuplicateIdAcrossRuleKinds) {
                   "p.yaml:2: rule org.ase: ", "duplicate id (first defined at orgs.yaml:2)");
 }
 
+TEST(CompileRulePackTest, DateFormsClaimTheirRuleIds) {
+  // A pattern with a date form's id is a duplicate, reported at the `dates:` block.
+  ExpectPackError(With(With(BasePack(), "dates.yaml", "dates: {english: true}\n"), "p.yaml",
+                       "patterns:\n  - {id: date.year, type: DATE, regex: \"[0-9]+\"}\n"),
+                  "dates.yaml:1: rule date.year: ", "duplicate id (first defined at p.yaml:2)");
+  // Chinese forms only: date.year is free.
+  auto pack = CompileRulePack(
+      With(With(BasePack(), "dates.yaml", "dates: {chinese: true}\n"), "p.yaml",
+           "patterns:\n  - {id: date.year, type: DATE, regex: \"[0-9]{4}\"}\n"));
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  EXPECT_EQ((*pack)->model->dates.forms().size(), 3u);
+}
+
 TEST(CompileRulePackTest, InvalidIds) {
   ExpectPackError({{"a.yaml", "entities:\n  - {id: Org.Upper, type: ORG, canonical: X, aliases: [X]}\n"}},
                   "a.yaml:2: rule Org.Upper: ", "id must be 1-128 characters of [a-z0-9_.-]");
