@@ -57,6 +57,11 @@ bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The byte with ASCII letters lower-cased: the key of the qualifier-word buckets.
+unsigned char FoldByte(char c) {
+  return static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+}
+
 bool IsAlphaAt(std::string_view t, size_t pos) {
   return pos < t.size() && core::IsAsciiAlpha(static_cast<unsigned char>(t[pos]));
 }
@@ -585,6 +590,15 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
                    });
   std::stable_sort(g.range_connectors_.begin(), g.range_connectors_.end(),
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  if (g.qualifiers_.size() > UINT16_MAX) return absl::InvalidArgumentError("too many qualifiers");
+  for (size_t i = 0; i < g.qualifiers_.size(); ++i) {
+    const QualifierWord& q = g.qualifiers_[i];
+    if (q.before) {
+      g.qualifiers_by_last_byte_[FoldByte(q.text.back())].push_back(static_cast<uint16_t>(i));
+    } else {
+      g.qualifiers_by_first_byte_[FoldByte(q.text.front())].push_back(static_cast<uint16_t>(i));
+    }
+  }
   return g;
 }
 
@@ -840,11 +854,10 @@ class FigureGrammar::Assembler {
   // A connector ("-", "to", "至") starting at `pos` (with a space either side if Latin or
   // optional otherwise); returns the position after it and its trailing space, or 0.
   size_t ConnectorAt(size_t pos) const {
+    const size_t gap = GapAfter(pos);
+    const bool space_before = gap != pos;
     for (const std::string& c : g_.range_connectors_) {
-      size_t p = pos;
-      size_t gap = GapAfter(p);
-      bool space_before = gap != p;
-      p = gap;
+      size_t p = gap;
       if (!MatchAt(p, c, StartsLatin(c))) continue;
       p += c.size();
       size_t after = GapAfter(p);
@@ -857,11 +870,10 @@ class FigureGrammar::Assembler {
 
   // A connector ending at `end`; returns where it (and its leading space) starts, or npos.
   size_t ConnectorBefore(size_t end, size_t floor) const {
+    const size_t gap = GapBefore(end, floor);
+    const bool space_after = gap != end;
     for (const std::string& c : g_.range_connectors_) {
-      size_t p = end;
-      size_t gap = GapBefore(p, floor);
-      bool space_after = gap != p;
-      p = gap;
+      size_t p = gap;
       if (p < floor + c.size()) continue;
       std::string_view seen = t_.substr(p - c.size(), c.size());
       if (!(StartsLatin(c) ? AsciiEqualsIgnoreCase(seen, c) : seen == c)) continue;
@@ -996,8 +1008,12 @@ class FigureGrammar::Assembler {
   void Qualify(FigureMention* m) const {
     size_t begin = m->begin;
     size_t before_end = GapBefore(begin, consumed_);
-    for (const QualifierWord& q : g_.qualifiers_) {
-      if (!q.before || before_end < consumed_ + q.text.size()) continue;
+    static const std::vector<uint16_t> kNone;
+    const std::vector<uint16_t>& before_words =
+        before_end > 0 ? g_.qualifiers_by_last_byte_[FoldByte(t_[before_end - 1])] : kNone;
+    for (uint16_t qi : before_words) {
+      const QualifierWord& q = g_.qualifiers_[qi];
+      if (before_end < consumed_ + q.text.size()) continue;
       size_t start = before_end - q.text.size();
       if (!MatchAt(start, q.text, true)) continue;
       if (StartsLatin(q.text) && start > 0 && IsAlphaAt(t_, start - 1)) continue;
@@ -1007,9 +1023,11 @@ class FigureGrammar::Assembler {
       break;
     }
     size_t end = m->end;
-    for (const QualifierWord& q : g_.qualifiers_) {
-      if (q.before) continue;
-      size_t start = GapAfter(end);
+    size_t start = GapAfter(end);
+    const std::vector<uint16_t>& after_words =
+        start < t_.size() ? g_.qualifiers_by_first_byte_[FoldByte(t_[start])] : kNone;
+    for (uint16_t qi : after_words) {
+      const QualifierWord& q = g_.qualifiers_[qi];
       if (StartsLatin(q.text) && start == end) continue;  // "25% or more": a space is needed.
       if (!MatchAt(start, q.text, true)) continue;
       size_t stop = start + q.text.size();

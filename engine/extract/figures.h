@@ -28,6 +28,7 @@
 // Thread safety: FigureGrammar is immutable after Build() and safe to share between threads;
 // AssembleFigures is thread-safe (it only reads the grammar).
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -138,6 +139,11 @@ class FigureGrammar {
   std::vector<FigureToken> tokens_;
   std::vector<Ambiguous> ambiguous_;
   std::vector<QualifierWord> qualifiers_;       // Longest first (longest match wins).
+  // Indices into qualifiers_, in its order: the words before a number by their last byte, those
+  // after it by their first (ASCII letters lower-cased), so a figure tries only the few words
+  // that can match there.
+  std::array<std::vector<uint16_t>, 256> qualifiers_by_last_byte_;
+  std::array<std::vector<uint16_t>, 256> qualifiers_by_first_byte_;
   std::vector<std::string> range_connectors_;   // Longest first.
 };
 

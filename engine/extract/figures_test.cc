@@ -467,6 +467,14 @@ TEST(FiguresTest, Qualifiers) {
   EXPECT_EQ(One("up to $5 billion").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
   // "moreover 5%": a qualifier is a whole word.
   EXPECT_EQ(One("moreover 5%").qualifier, wirescan::v1::QUALIFIER_EXACT);
+  // Qualifier words ignore ASCII case on both sides (they are looked up by their folded first or
+  // last byte).
+  EXPECT_EQ(One("ABOUT 25%").qualifier, wirescan::v1::QUALIFIER_APPROXIMATE);
+  EXPECT_EQ(One("At Least 17.1 billion yuan").qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  text = "25% OR MORE";
+  m = One(text);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(Span(text, m), text);
 }
 
 TEST(FiguresTest, MoreThanMarkAfterNumber) {
