@@ -1,5 +1,9 @@
 #include "engine/extract/extractor.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -40,7 +44,24 @@ std::string_view QualifierPrefix(v1::Qualifier q) {
 std::string_view GuessLanguage(std::string_view text) {
   size_t cjk = 0, latin = 0;
   size_t n = std::min<size_t>(text.size(), 4096);
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time (a byte loop was 8% of a Chinese article's extraction): unsigned range
+  // checks as "min(x, hi) == x" after shifting the range to start at 0.
+  auto in_range = [](__m128i v, unsigned char lo, unsigned char span) {
+    __m128i x = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>(lo)));
+    return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(static_cast<char>(span))), x);
+  };
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    cjk += static_cast<size_t>(
+        __builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(in_range(v, 0xE3, 6)))));
+    latin += static_cast<size_t>(
+        __builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(in_range(lower, 'a', 25)))));
+  }
+#endif
+  for (; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0xE3 && c <= 0xE9) ++cjk;  // lead byte of U+3000..U+9FFF
     else if (core::IsAsciiAlpha(c)) ++latin;

@@ -215,6 +215,18 @@ TEST_F(ExtractorTest, EmptyArticle) {
   EXPECT_EQ(a.article().language(), "und");
 }
 
+TEST_F(ExtractorTest, LanguageIsCountedExactlyAcrossVectorBlocks) {
+  // 26 Latin letters and n CJK characters (one lead byte each), in several 16-byte blocks and a
+  // tail: "zh" once 3 * CJK >= Latin.
+  const std::string latin = "ABCDEFGHIJKLMnopqrstuvwxyz";
+  std::string eight, nine;
+  for (int i = 0; i < 8; ++i) eight += "晶";
+  nine = eight + "圓";
+  EXPECT_EQ(Analyze("", latin + " " + eight + ".").article().language(), "en");
+  EXPECT_EQ(Analyze("", latin + " " + nine + ".").article().language(), "zh");
+  EXPECT_EQ(Analyze("", nine + " " + latin).article().language(), "zh");
+}
+
 // ----------------------------------------------------------------------------- invalid UTF-8
 
 TEST_F(ExtractorTest, InvalidUtf8IsRepairedAndReported) {
