@@ -71,7 +71,7 @@ std::string_view GuessLanguage(std::string_view text) {
 }
 
 // The rule id of figure mentions: the figure grammar is one rule per type.
-std::string FigureRuleId(FigureType type) {
+std::string_view FigureRuleId(FigureType type) {
   switch (type) {
     case FigureType::kMoney: return "figure.money";
     case FigureType::kPercent: return "figure.percent";
@@ -84,19 +84,31 @@ uint32_t SentenceOf(const std::vector<uint32_t>& ends, uint32_t pos) {
   return static_cast<uint32_t>(std::upper_bound(ends.begin(), ends.end(), pos) - ends.begin());
 }
 
+// Sets a string field of an output message. Protobuf 3.21's setters first build a std::string
+// (also from a pointer and size), and move it in, dropping the buffer the field's string still
+// had from the previous article (cleared messages keep their strings); this copies into it.
+void Assign(std::string* field, std::string_view value) {
+  field->assign(value.data(), value.size());
+}
+
+void AppendFigureCanonical(const v1::Figure& figure, std::string* out) {
+  out->append(QualifierPrefix(figure.qualifier()));
+  AppendNumber(figure.value(), out);
+  if (figure.is_range()) {
+    out->append("..");
+    AppendNumber(figure.value_max(), out);
+  }
+  if (!figure.unit().empty()) {
+    out->push_back(' ');
+    out->append(figure.unit());
+  }
+}
+
 }  // namespace
 
 std::string FigureCanonical(const v1::Figure& figure) {
-  std::string out(QualifierPrefix(figure.qualifier()));
-  AppendNumber(figure.value(), &out);
-  if (figure.is_range()) {
-    out.append("..");
-    AppendNumber(figure.value_max(), &out);
-  }
-  if (!figure.unit().empty()) {
-    out.push_back(' ');
-    out.append(figure.unit());
-  }
+  std::string out;
+  AppendFigureCanonical(figure, &out);
   return out;
 }
 
@@ -116,11 +128,13 @@ absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractO
   out->Clear();
   out->set_rules_version(model_->version);
   out->set_engine_version(WIRESCAN_VERSION);
+  // A fresh Article (Clear() deleted the old one): its strings are allocated on first write,
+  // so empty ones are left unset (the same bytes on the wire).
   v1::Article* a = out->mutable_article();
-  a->set_id(std::string(article.id));
-  a->set_source(std::string(article.source));
-  a->set_url(std::string(article.url));
-  a->set_published_at(std::string(article.published_at));
+  Assign(a->mutable_id(), article.id);
+  if (!article.source.empty()) Assign(a->mutable_source(), article.source);
+  if (!article.url.empty()) Assign(a->mutable_url(), article.url);
+  if (!article.published_at.empty()) Assign(a->mutable_published_at(), article.published_at);
 
   // Invalid UTF-8 is repaired before matching, so every offset and every string in the output
   // refers to valid text (Protobuf strings must be UTF-8).
@@ -138,11 +152,11 @@ absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractO
   };
   repair(kTitle, &title, &title_fixed);
   repair(kBody, &body, &body_fixed);
-  a->set_title(std::string(title));
-  if (options.include_text) a->set_body(std::string(body));
+  if (!title.empty()) Assign(a->mutable_title(), title);
+  if (options.include_text && !body.empty()) Assign(a->mutable_body(), body);
   a->set_title_bytes(static_cast<uint32_t>(title.size()));
   a->set_body_bytes(static_cast<uint32_t>(body.size()));
-  a->set_language(std::string(GuessLanguage(body.empty() ? title : body)));
+  Assign(a->mutable_language(), GuessLanguage(body.empty() ? title : body));
 
   absl::Status s = AnalyzeField(kTitle, title, article.source, out);
   if (!s.ok()) return s;
@@ -203,18 +217,23 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   });
 
   const size_t first_mention = out->mentions_size();
-  uint32_t covered = 0;  // end of the last accepted mention
+  const std::vector<uint32_t>& ends = hits_.sentence_ends;
+  uint32_t sentence = 0;  // SentenceOf(ends, begin): accepted mentions come in text order
+  uint32_t covered = 0;   // end of the last accepted mention
   bool any = false;
   for (const Candidate& c : candidates_) {
     if (any && c.begin < covered) continue;
     any = true;
     covered = c.end;
+    while (sentence < ends.size() && ends[sentence] <= c.begin) ++sentence;
+    // add_mentions() hands back a Mention cleared by out->Clear() when there is one: its
+    // strings keep their buffers (Assign), its map its table; a figure sub-message is new.
     v1::Mention* m = out->add_mentions();
-    m->set_text(std::string(text.substr(c.begin, c.end - c.begin)));
-    m->set_field(std::string(name));
+    Assign(m->mutable_text(), text.substr(c.begin, c.end - c.begin));
+    Assign(m->mutable_field(), name);
     m->set_begin(c.begin);
     m->set_end(c.end);
-    m->set_sentence(SentenceOf(hits_.sentence_ends, c.begin));
+    m->set_sentence(sentence);
     switch (c.kind) {
       case Candidate::kEntity: {
         const EntityInfo& e = model_->entities[c.index];
@@ -241,18 +260,18 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
       }
       case Candidate::kFigure: {
         const FigureMention& f = figures_[c.index];
-        m->set_type(std::string(FigureTypeName(f.type)));
-        m->set_rule_id(FigureRuleId(f.type));
+        Assign(m->mutable_type(), FigureTypeName(f.type));
+        Assign(m->mutable_rule_id(), FigureRuleId(f.type));
         v1::Figure* fig = m->mutable_figure();
         fig->set_value(f.value);
-        fig->set_unit(std::string(f.unit));
+        if (!f.unit.empty()) Assign(fig->mutable_unit(), f.unit);
         fig->set_value_max(f.value_max);
         fig->set_is_range(f.is_range);
         fig->set_qualifier(f.qualifier);
         fig->set_currency_inferred(f.currency_inferred);
-        fig->set_currency_token(std::string(f.currency_token));
+        if (!f.currency_token.empty()) Assign(fig->mutable_currency_token(), f.currency_token);
         fig->set_scale(f.scale);
-        m->set_canonical(FigureCanonical(*fig));
+        AppendFigureCanonical(*fig, m->mutable_canonical());
         break;
       }
     }
