@@ -305,10 +305,10 @@ uint32_t Distance(uint32_t begin, uint32_t end, uint32_t t_begin, uint32_t t_end
 
 void Extractor::AssembleEvents(std::string_view field, std::string_view text, size_t first_mention,
                                std::string_view article_id, v1::ArticleAnalysis* out) {
-  const size_t mention_end = out->mentions_size();
+  const int mention_end = out->mentions_size();
+  const auto& mentions = out->mentions();
   const std::vector<uint32_t>& ends = hits_.sentence_ends;
-  // Slot -> mention index, reused per trigger.
-  std::vector<int> chosen;
+  std::vector<int>& chosen = chosen_;  // slot -> mention index, per trigger
   for (const match::Hit& trig : hits_.triggers) {
     const EventInfo& ev = model_->events[trig.target];
     uint32_t lo, hi;
@@ -321,18 +321,26 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
       hi = static_cast<uint32_t>(
           std::min<size_t>(text.size(), static_cast<size_t>(trig.end) + ev.window_bytes));
     }
+    // The field's mentions are in text order and do not overlap, so their ends ascend too:
+    // those inside [lo, hi) are the run from the first that begins at or after lo up to the
+    // first that ends after hi.
+    const int window_first = static_cast<int>(
+        std::partition_point(mentions.begin() + static_cast<int>(first_mention),
+                             mentions.begin() + mention_end,
+                             [&](const v1::Mention& m) { return m.begin() < lo; }) -
+        mentions.begin());
     chosen.assign(ev.slots.size(), -1);
     bool complete = true;
     for (size_t si = 0; si < ev.slots.size(); ++si) {
       const SlotInfo& slot = ev.slots[si];
       uint32_t best_distance = std::numeric_limits<uint32_t>::max();
-      for (size_t mi = first_mention; mi < mention_end; ++mi) {
-        const v1::Mention& m = out->mentions(static_cast<int>(mi));
-        if (m.begin() < lo || m.end() > hi) continue;
+      for (int mi = window_first; mi < mention_end; ++mi) {
+        const v1::Mention& m = mentions[mi];
+        if (m.end() > hi) break;
         if (!SlotAccepts(slot, m)) continue;
-        if (std::find(chosen.begin(), chosen.end(), static_cast<int>(mi)) != chosen.end()) continue;
+        if (std::find(chosen.begin(), chosen.end(), mi) != chosen.end()) continue;
         if (slot.prefer_subject && m.end() <= trig.begin) {
-          chosen[si] = static_cast<int>(mi);  // mentions are in text order: the first wins
+          chosen[si] = mi;  // mentions are in text order: the first wins
           break;
         }
         uint32_t d = Distance(m.begin(), m.end(), trig.begin, trig.end);
@@ -340,7 +348,7 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
         if (slot.prefer_object && m.begin() < trig.begin) d |= 0x80000000u;
         if (d < best_distance) {
           best_distance = d;
-          chosen[si] = static_cast<int>(mi);
+          chosen[si] = mi;
         }
       }
       if (chosen[si] < 0 && slot.required) {

@@ -61,6 +61,7 @@ class Extractor {
   std::vector<TokenHit> date_hits_;
   std::vector<DateMention> dates_;
   std::vector<Candidate> candidates_;
+  std::vector<int> chosen_;  // AssembleEvents: slot -> mention index (-1: none), per trigger
 };
 
 // The normalised text of a figure: "7800000000 CNY", ">=17100000000 CNY", "10..15 %".

@@ -329,6 +329,16 @@ TEST_F(ExtractorTest, SameSentenceWindow) {
   EXPECT_THAT(Analyze("ASE and U.S. partners will invest US$1 billion.").events(), SizeIs(1));
 }
 
+TEST_F(ExtractorTest, SameSentenceWindowSkipsMentionsOnBothSides) {
+  // Fitting mentions in the title and in the sentences before and after the trigger's.
+  v1::ArticleAnalysis a = Analyze(
+      "UMC paid US$3 billion. ASE will invest US$1 billion. UMC paid US$2 billion in the US today.",
+      "US UMC US$4 billion");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  EXPECT_THAT(a.events(0).attributes(), UnorderedElementsAre(Pair("company", "ASE Technology"),
+                                                             Pair("amount", "1000000000 USD")));
+}
+
 TEST_F(ExtractorTest, LineBreakEndsTheSentenceWindow) {
   // Regression: a "\n" followed by a letter was not a sentence end, so a mention on the previous
   // line counted as the same sentence.
