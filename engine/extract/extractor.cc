@@ -125,11 +125,19 @@ absl::Status Extractor::Bind(std::shared_ptr<const match::RuleSet> rules,
 
 absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractOptions& options,
                                 v1::ArticleAnalysis* out) {
+  // Clear() deletes sub-messages; keep the Article (on the heap only), cleared, so that its
+  // strings keep their buffers like those of the reused mentions.
+  std::unique_ptr<v1::Article> kept;
+  if (out->GetArena() == nullptr && out->has_article()) kept.reset(out->release_article());
   out->Clear();
+  if (kept != nullptr) {
+    kept->Clear();
+    out->set_allocated_article(kept.release());
+  }
   out->set_rules_version(model_->version);
   out->set_engine_version(WIRESCAN_VERSION);
-  // A fresh Article (Clear() deleted the old one): its strings are allocated on first write,
-  // so empty ones are left unset (the same bytes on the wire).
+  // Empty strings are left unset (the same bytes on the wire): a new Article allocates a
+  // string on its first write.
   v1::Article* a = out->mutable_article();
   Assign(a->mutable_id(), article.id);
   if (!article.source.empty()) Assign(a->mutable_source(), article.source);
