@@ -154,8 +154,9 @@ void BM_HsScanEmptyCallback(benchmark::State& state, const std::string& lang) {
   }
   hs_free_scratch(scratch);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * c->field_bytes));
+  // In the order of match::PatternKind.
   const char* kinds[5] = {"raw_entity", "raw_figure_token", "raw_trigger", "raw_regex",
-                          "raw_sentence_end"};
+                          "raw_date_word"};
   for (int k = 0; k < 5; ++k) state.counters[kinds[k]] = static_cast<double>(raw.by_kind[k]);
 }
 
@@ -171,7 +172,7 @@ void BM_MatcherScan(benchmark::State& state, const std::string& lang) {
       absl::Status s = matcher.Scan(f, &hits);
       benchmark::DoNotOptimize(s);
       total_hits += hits.entities.size() + hits.tokens.size() + hits.triggers.size() +
-                    hits.regexes.size();
+                    hits.regexes.size() + hits.date_words.size();
     }
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * c->field_bytes));
