@@ -33,7 +33,8 @@ Reported per run (medians of --runs, with min..max):
             reports its own pacing and produce -> delivery times) when built, else
             (--producer python) the original confluent_kafka loop (linger.ms=0, 5 ms ticks).
   --dump DIR  per half-load run, a CSV of per-record latencies (input partition, offset, input
-            and output append times) and the daemon's /metrics text before it stops.
+            and output append times), the C++ producer's per-record produce/delivery times and
+            the daemon's /metrics text before it stops.
 
 Needs Java 17 + Maven (broker.sh), python3-confluent-kafka; reuses tests/e2e/harness.py.
 """
@@ -272,11 +273,14 @@ def measure(bootstrap, run, nparts, n, in_bytes, in_ts, keep=None, read_n=None, 
     }
 
 
-def paced_cpp(args, bootstrap, topic, data, rate, count):
+def paced_cpp(args, bootstrap, topic, data, rate, count, trace=None):
     """perf/paced_producer: records (P + i) mod n of DATA, i < COUNT, to partition i mod P."""
     cmd = [str(PACED_PRODUCER), "--brokers", bootstrap, "--topic", topic, "--input", str(data),
            "--rate", str(rate), "--count", str(count), "--partitions", str(args.partitions),
            "--skip", str(args.partitions), "--tick-us", str(args.tick_us)]
+    if trace:
+        Path(trace).parent.mkdir(parents=True, exist_ok=True)
+        cmd += ["--trace", str(trace)]
     for kv in ["linger.ms=0", "enable.idempotence=true", "message.max.bytes=8388608",
                *args.producer_prop]:
         cmd += ["-X", kv]
@@ -408,7 +412,9 @@ def main():
                                                       args.partitions, 2)) >= args.partitions,
                                120, "the warm-up outputs")
             if args.producer == "cpp":
-                sent, achieved, pstats = paced_cpp(args, bs, htopic, data, rate, count)
+                sent, achieved, pstats = paced_cpp(
+                    args, bs, htopic, data, rate, count,
+                    trace=Path(args.dump) / f"half-{mode}-{i + 1}.producer.csv" if args.dump else None)
             else:
                 sent, achieved, pstats = paced_python(args, bs, htopic, records, rate, count)
             total = args.partitions + sent

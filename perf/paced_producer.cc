@@ -5,7 +5,7 @@
 //
 //   paced_producer --brokers HOST:PORT --topic T --input FILE --rate ARTICLES_PER_S
 //                  (--count N | --seconds S) [--partitions P] [--skip K] [--tick-us 1000]
-//                  [-X key=value]...
+//                  [--trace FILE] [-X key=value]...
 //
 // Record i (0-based) is line (K + i) mod lines, keyed by its JSON `id` (when it has one), to
 // partition i mod P (P = 0: librdkafka's partitioner). Pacing: at every tick (absolute deadlines
@@ -15,7 +15,12 @@
 // otherwise. One JSON object on stdout at the end: what was offered, how well the pacing held
 // (tick lateness, each record's produce() time behind its ideal time) and the produce() ->
 // delivery report time (the input side's own latency: queueing in librdkafka + broker append).
+// --trace FILE: one CSV line per record (index, partition, produce() and delivery report times
+// in epoch microseconds), to line up the input side's stalls with the consumer's.
 // Exit status 0 when every record was delivered, 1 otherwise, 2 on a usage error.
+//
+// Before the clock starts it waits (up to 30 s) for the topic's metadata and, with idempotence,
+// for the producer id, so connection set-up does not turn the first records into a burst.
 //
 // Thread safety: single-threaded; delivery reports are served by rd_kafka_poll on main.
 
@@ -39,7 +44,7 @@
 namespace {
 
 struct Options {
-  std::string brokers, topic, input;
+  std::string brokers, topic, input, trace;
   double rate = 0;
   int64_t count = -1;
   double seconds = -1;
@@ -59,6 +64,8 @@ struct Record {
 struct Run {
   std::vector<int64_t> produced_ns;  // by record index; set before produce()
   std::vector<int64_t> delivery_us;  // produce() -> delivery report, delivered records only
+  std::vector<int64_t> delivered_ns;  // by record index: the report's time, 0 if none
+  bool pid_assigned = false;  // from the statistics: the idempotent producer may send
   int64_t delivered = 0;
   int64_t failed = 0;
   std::string first_error;
@@ -80,7 +87,7 @@ int Usage(const std::string& error) {
   std::fprintf(stderr,
                "paced_producer: %s\nusage: paced_producer --brokers HOST:PORT --topic T "
                "--input FILE --rate R (--count N | --seconds S) [--partitions P] [--skip K] "
-               "[--tick-us US] [-X key=value]...\n",
+               "[--tick-us US] [--trace FILE] [-X key=value]...\n",
                error.c_str());
   return 2;
 }
@@ -96,6 +103,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       o->brokers = v;
     } else if (a == "--topic") {
       o->topic = v;
+    } else if (a == "--trace") {
+      o->trace = v;
     } else if (a == "--input") {
       o->input = v;
     } else if (a == "--rate") {
@@ -170,10 +179,39 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   const auto i = reinterpret_cast<uintptr_t>(msg->_private);
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++run->delivered;
-    run->delivery_us.push_back((NowNs() - run->produced_ns[i]) / 1000);
+    run->delivered_ns[i] = NowNs();
+    run->delivery_us.push_back((run->delivered_ns[i] - run->produced_ns[i]) / 1000);
   } else {
     if (run->failed++ == 0) run->first_error = rd_kafka_err2str(msg->err);
   }
+}
+
+int OnStats(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  // "idemp_state": "Assigned" (the emitter's spacing is not part of any contract).
+  const std::string_view doc(json, len);
+  const size_t at = doc.find("\"idemp_state\"");
+  if (at != std::string_view::npos && doc.substr(at, 40).find("\"Assigned\"") != std::string_view::npos) {
+    static_cast<Run*>(opaque)->pid_assigned = true;
+  }
+  return 0;  // librdkafka frees the document
+}
+
+// Metadata for TOPIC and, with idempotence, the producer id: what the first produce() would
+// otherwise wait for. Returns "" when ready.
+std::string WaitReady(rd_kafka_t* rk, const Options& opt, const Run& run) {
+  const int64_t deadline = NowNs() + int64_t{30} * 1000000000;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, opt.topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 30000);
+  rd_kafka_topic_destroy(rkt);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::StrCat("metadata: ", rd_kafka_err2str(e));
+  rd_kafka_metadata_destroy(md);
+  if (opt.props.at("enable.idempotence") != "true") return "";
+  while (!run.pid_assigned) {
+    if (NowNs() > deadline) return "no producer id after 30 s";
+    rd_kafka_poll(rk, 5);
+  }
+  return "";
 }
 
 }  // namespace
@@ -186,6 +224,7 @@ int main(int argc, char** argv) {
 
   Run run;
   run.produced_ns.assign(opt.count, 0);
+  run.delivered_ns.assign(opt.count, 0);
   run.delivery_us.reserve(opt.count);
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -201,6 +240,13 @@ int main(int argc, char** argv) {
     return Usage(err);
   }
   rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+  if (opt.props.at("enable.idempotence") == "true") {
+    // For WaitReady; the interval stays in force for the run (one small document per 100 ms).
+    if (!opt.props.contains("statistics.interval.ms")) {
+      rd_kafka_conf_set(conf, "statistics.interval.ms", "100", err, sizeof(err));
+    }
+    rd_kafka_conf_set_stats_cb(conf, OnStats);
+  }
   rd_kafka_conf_set_opaque(conf, &run);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
   if (rk == nullptr) {
@@ -209,6 +255,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (std::string e = WaitReady(rk, opt, run); !e.empty()) {
+    std::fprintf(stderr, "paced_producer: %s\n", e.c_str());
+    rd_kafka_destroy(rk);
+    return 1;
+  }
   std::vector<int64_t> tick_late_us;  // wake-up time behind the tick's deadline
   std::vector<int64_t> send_lag_us;   // produce() time behind the record's ideal time i / rate
   send_lag_us.reserve(opt.count);
@@ -272,6 +323,19 @@ int main(int argc, char** argv) {
       run.first_error.c_str());
   std::fflush(stdout);
   rd_kafka_destroy(rk);
+  if (!opt.trace.empty()) {
+    timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    const int64_t to_epoch =
+        static_cast<int64_t>(rt.tv_sec) * 1000000000 + rt.tv_nsec - NowNs();  // approximately
+    std::ofstream trace(opt.trace);
+    trace << "index,partition,produce_us,delivery_us\n";
+    for (int64_t i = 0; i < sent; ++i) {
+      trace << i << ',' << (opt.partitions > 0 ? i % opt.partitions : -1) << ','
+            << (run.produced_ns[i] + to_epoch) / 1000 << ','
+            << (run.delivered_ns[i] > 0 ? (run.delivered_ns[i] + to_epoch) / 1000 : 0) << '\n';
+    }
+  }
   if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR || run.delivered != sent) {
     std::fprintf(stderr, "paced_producer: %lld of %lld delivered\n",
                  static_cast<long long>(run.delivered), static_cast<long long>(sent));
