@@ -417,8 +417,8 @@ def main():
             rate * args.half_warmup)
         # --half-warmup-runs: whole runs first, discarded (the broker's JIT compilers took ~3 runs
         # to go quiet on a freshly started broker: 2.9, 2.6, 1.7, then <= 0.2 CPU s per run).
-        plan = [(i, m) for i in (range(0) if args.no_half else range(-args.half_warmup_runs, args.runs))
-                for m in modes]
+        runs = range(0) if args.no_half else range(-args.half_warmup_runs, args.runs)
+        plan = [(i, m) for i in runs for m in modes]
         for i, mode in plan:
             htopic = harness.unique("perf-half")
             create_input_topic(broker, htopic, args.partitions)

@@ -163,8 +163,8 @@ std::string ReadRecords(const std::string& path, std::vector<Record>* out) {
 double Pct(std::vector<int64_t>* xs, double q, double div) {
   if (xs->empty()) return 0;
   std::sort(xs->begin(), xs->end());
-  const size_t i = std::min(xs->size() - 1,
-                            static_cast<size_t>(q / 100.0 * static_cast<double>(xs->size() - 1) + 0.5));
+  const double rank = q / 100.0 * static_cast<double>(xs->size() - 1) + 0.5;
+  const size_t i = std::min(xs->size() - 1, static_cast<size_t>(rank));
   return static_cast<double>((*xs)[i]) / div;
 }
 
@@ -190,7 +190,8 @@ int OnStats(rd_kafka_t*, char* json, size_t len, void* opaque) {
   // "idemp_state": "Assigned" (the emitter's spacing is not part of any contract).
   const std::string_view doc(json, len);
   const size_t at = doc.find("\"idemp_state\"");
-  if (at != std::string_view::npos && doc.substr(at, 40).find("\"Assigned\"") != std::string_view::npos) {
+  if (at != std::string_view::npos &&
+      doc.substr(at, 40).find("\"Assigned\"") != std::string_view::npos) {
     static_cast<Run*>(opaque)->pid_assigned = true;
   }
   return 0;  // librdkafka frees the document
