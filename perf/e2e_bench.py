@@ -32,6 +32,11 @@ Reported per run (medians of --runs, with min..max):
             with catch-up, librdkafka properties from --producer-prop over linger.ms=5; it
             reports its own pacing and produce -> delivery times) when built, else
             (--producer python) the original confluent_kafka loop (linger.ms=0, 5 ms ticks).
+  warm-up   --half-warmup S leaves the first S seconds of each half-load run's input out of
+            the percentiles (both are printed); --half-warmup-runs N runs N unreported half-load
+            runs per mode first. A freshly started broker spends its first ~20 s of small-batch
+            traffic compiling (C1/C2 threads: 2.9, 2.6, 1.7 CPU s in the first three runs, then
+            <= 0.2), on the two cores it shares with the daemon.
   --dump DIR  per half-load run, a CSV of per-record latencies (input partition, offset, input
             and output append times), the C++ producer's per-record produce/delivery times and
             the daemon's /metrics text before it stops.
@@ -47,6 +52,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -322,7 +328,6 @@ def paced_python(args, bootstrap, topic, records, rate, count):
 
 def scrape_metrics(run, path):
     """Saves the daemon's /metrics text (its own latency histogram, librdkafka statistics)."""
-    import urllib.request
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with urllib.request.urlopen(f"http://{run.daemon.config['metrics_address']}/metrics",
