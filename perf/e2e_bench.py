@@ -27,8 +27,19 @@ Reported per run (medians of --runs, with min..max):
             whole input, produce() calls also end long before delivery, so the old processing
             window overstated (a).) With everything preloaded this is dominated
             by the time the record waited in the backlog; at half load a paced producer
-            (linger.ms=0, 5 ms ticks) produces at 50% of the median max rate of (b) while the
-            daemon runs, once with (a) and once with (b).
+            produces at 50% of the median max rate of (b) (or --half-only RATE) while the
+            daemon runs, once with (a) and once with (b): perf/paced_producer (C++, 1 ms ticks
+            with catch-up, librdkafka properties from --producer-prop over linger.ms=5; it
+            reports its own pacing and produce -> delivery times) when built, else
+            (--producer python) the original confluent_kafka loop (linger.ms=0, 5 ms ticks).
+  warm-up   --half-warmup S leaves the first S seconds of each half-load run's input out of
+            the percentiles (both are printed); --half-warmup-runs N runs N unreported half-load
+            runs per mode first. A freshly started broker spends its first ~20 s of small-batch
+            traffic compiling (C1/C2 threads: 2.9, 2.6, 1.7 CPU s in the first three runs, then
+            <= 0.2), on the two cores it shares with the daemon.
+  --dump DIR  per half-load run, a CSV of per-record latencies (input partition, offset, input
+            and output append times), the C++ producer's per-record produce/delivery times and
+            the daemon's /metrics text before it stops.
 
 Needs Java 17 + Maven (broker.sh), python3-confluent-kafka; reuses tests/e2e/harness.py.
 """
@@ -41,9 +52,11 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PACED_PRODUCER = ROOT / "build/release/perf/paced_producer"
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 import harness  # noqa: E402
 from harness import log  # noqa: E402
@@ -170,6 +183,8 @@ class Run:
         cfg["rules_dir"] = str(ROOT / "rules")
         cfg["rules_cache_dir"] = str(ROOT / "build" / "perf-cache" / "e2e")
         cfg["consumer"].update(dict(kv.split("=", 1) for kv in args.consumer_prop))
+        if args.daemon_producer_prop:
+            cfg["producer"] = dict(kv.split("=", 1) for kv in args.daemon_producer_prop)
         env = dict(kv.split("=", 1) for kv in args.daemon_env)
         self.daemon = harness.Daemon(tag, workdir, cfg, binary=args.bin, env=env,
                                      extra_args=list(extra) + (["--passthrough"]
@@ -221,12 +236,17 @@ def assigned_ms(run):
     return None
 
 
-def measure(bootstrap, run, nparts, n, in_bytes, in_ts, keep=None, read_n=None, since_start=False):
-    """SINCE_START: latency from max(input timestamp, daemon start) (preloaded input)."""
+def measure(bootstrap, run, nparts, n, in_bytes, in_ts, keep=None, read_n=None, since_start=False,
+            dump=None, warm_until=None):
+    """SINCE_START: latency from max(input timestamp, daemon start) (preloaded input). DUMP: a
+    CSV path for one line per output (input partition, offset, input and output timestamps).
+    WARM_UNTIL: latencies of inputs appended before this time (ms) are left out of p50/p99/max
+    (the warm-up); all_p50/p99/max_ms keep them."""
     outs = read_topic(bootstrap, [(run.analysis, nparts), (run.dlq, nparts)], read_n or n,
                       timeout=120)
     start_ms = int(run.t0 * 1000)
-    lat, first, last, seen = [], None, None, 0
+    lat, lat_all, first, last, seen = [], [], None, None, 0
+    rows = []
     for ts, h, _ in outs:
         try:
             key = (int(h[harness.H_PARTITION]), int(h[harness.H_OFFSET]))
@@ -238,7 +258,16 @@ def measure(bootstrap, run, nparts, n, in_bytes, in_ts, keep=None, read_n=None, 
         first = ts if first is None else min(first, ts)
         last = ts if last is None else max(last, ts)
         if key in in_ts:
-            lat.append(ts - (max(in_ts[key], start_ms) if since_start else in_ts[key]))
+            lat_all.append(ts - (max(in_ts[key], start_ms) if since_start else in_ts[key]))
+            if warm_until is None or in_ts[key] >= warm_until:
+                lat.append(lat_all[-1])
+            rows.append((key[0], key[1], in_ts[key], ts))
+    if dump:
+        Path(dump).parent.mkdir(parents=True, exist_ok=True)
+        with open(dump, "w") as f:
+            f.write("partition,offset,in_ts_ms,out_ts_ms,latency_ms\n")
+            for part, off, t_in, t_out in sorted(rows, key=lambda r: r[2]):
+                f.write(f"{part},{off},{t_in},{t_out},{t_out - t_in}\n")
     if since_start and first is not None:
         # Preloaded: from the daemon's first partition assignment (when it could start reading)
         # to the broker's append of the last output. The first output's own timestamp is no
@@ -251,7 +280,61 @@ def measure(bootstrap, run, nparts, n, in_bytes, in_ts, keep=None, read_n=None, 
         "art_s": seen / window, "mb_s": in_bytes / 1e6 / window,
         "cpu_s": run.cpu, "cpu_per_1k": run.cpu / n * 1000.0, "rss_mb": run.rss_mb,
         "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": max(lat) if lat else None,
+        "all_p50_ms": pct(lat_all, 50), "all_p99_ms": pct(lat_all, 99),
+        "all_max_ms": max(lat_all) if lat_all else None, "measured": len(lat),
     }
+
+
+def paced_cpp(args, bootstrap, topic, data, rate, count, trace=None):
+    """perf/paced_producer: records (P + i) mod n of DATA, i < COUNT, to partition i mod P."""
+    cmd = [str(PACED_PRODUCER), "--brokers", bootstrap, "--topic", topic, "--input", str(data),
+           "--rate", str(rate), "--count", str(count), "--partitions", str(args.partitions),
+           "--skip", str(args.partitions), "--tick-us", str(args.tick_us)]
+    if trace:
+        Path(trace).parent.mkdir(parents=True, exist_ok=True)
+        cmd += ["--trace", str(trace)]
+    # linger.ms=5 (librdkafka's default, and the daemon's): the input side's batching happens
+    # before the input's append time, so it is outside the measured latency; linger.ms=0 with
+    # 1 ms ticks sent ~5x the produce requests and cost the broker 2-3x the CPU (0.37-0.5 vs
+    # 0.16 cores at 16,000 articles/s), CPU that the broker shares with the daemon here.
+    for kv in ["linger.ms=5", "enable.idempotence=true", "message.max.bytes=8388608",
+               *args.producer_prop]:
+        cmd += ["-X", kv]
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, timeout=count / rate + 120)
+    stats = json.loads(out.stdout)
+    log(f"paced_producer: {json.dumps(stats)}")
+    return stats["sent"], stats["offered_rate"], stats
+
+
+def paced_python(args, bootstrap, topic, records, rate, count):
+    """The original generator: linger.ms=0, 5 ms ticks, one process with the bench."""
+    n = len(records)
+    p = Producer({**harness.QUIET, "bootstrap.servers": bootstrap, "linger.ms": 0,
+                  "enable.idempotence": True, "message.max.bytes": 8388608})
+    t0 = time.monotonic()
+    step = 0.005
+    sent = 0
+    while sent < count:
+        due = min(count, int((time.monotonic() - t0) * rate) + 1)
+        while sent < due:
+            k, v = records[(args.partitions + sent) % n]
+            p.produce(topic, value=v, key=k, partition=sent % args.partitions)
+            sent += 1
+        p.poll(0)
+        time.sleep(step)
+    p.flush(30)
+    return sent, sent / (time.monotonic() - t0), None
+
+
+def scrape_metrics(run, path):
+    """Saves the daemon's /metrics text (its own latency histogram, librdkafka statistics)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(f"http://{run.daemon.config['metrics_address']}/metrics",
+                                    timeout=5) as resp:
+            path.write_bytes(resp.read())
+    except OSError as e:
+        log(f"metrics scrape failed: {e}")
 
 
 def med(rows, key):
@@ -284,6 +367,27 @@ def main():
                     help="skip the preloaded runs; half load at this rate (articles/s)")
     ap.add_argument("--no-half", action="store_true",
                     help="preloaded runs only (no half-load runs); used by perf/scaling_curves.sh")
+    ap.add_argument("--half-count", type=int, metavar="N",
+                    help="records to offer per half-load run (default: min(--articles, rate x "
+                         "--half-seconds)); the C++ producer cycles through the input")
+    ap.add_argument("--half-warmup", type=float, default=0.0, metavar="S",
+                    help="paced production for S seconds more at the start of each half-load run, "
+                         "left out of the latency percentiles (the whole-run ones are printed too)")
+    ap.add_argument("--half-warmup-runs", type=int, default=0, metavar="N",
+                    help="N half-load runs per mode before the measured ones, not reported")
+    ap.add_argument("--producer", choices=["cpp", "python"],
+                    default="cpp" if PACED_PRODUCER.exists() else "python",
+                    help="half-load generator: perf/paced_producer (1 ms ticks with catch-up; the "
+                         "default once built) or the Python one (5 ms ticks)")
+    ap.add_argument("--producer-prop", action="append", default=[], metavar="K=V",
+                    help="librdkafka property of the C++ half-load producer (default linger.ms=5, "
+                         "enable.idempotence=true)")
+    ap.add_argument("--tick-us", type=int, default=1000, help="C++ producer's pacing tick")
+    ap.add_argument("--daemon-producer-prop", action="append", default=[], metavar="K=V",
+                    help="extra librdkafka producer property for the daemon (both modes)")
+    ap.add_argument("--dump", metavar="DIR",
+                    help="per half-load run: a CSV of per-record latencies and the daemon's "
+                         "/metrics text scraped before it stops")
     ap.add_argument("--modes", default="passthrough,full")
     ap.add_argument("--json", default=str(ROOT / "build/perf-data/e2e.json"))
     args = ap.parse_args()
@@ -314,8 +418,13 @@ def main():
 
         # Half load: a paced producer at 50% of the median max rate of (b), daemon running.
         rate = args.half_only or (0 if args.no_half else 0.5 * med(results["full"], "art_s")[0])
-        count = min(n, int(rate * args.half_seconds))
-        for i, mode in [(i, m) for i in range(0 if args.no_half else args.runs) for m in modes]:
+        count = (args.half_count or min(n, int(rate * args.half_seconds))) + int(
+            rate * args.half_warmup)
+        # --half-warmup-runs: whole runs first, discarded (the broker's JIT compilers took ~3 runs
+        # to go quiet on a freshly started broker: 2.9, 2.6, 1.7, then <= 0.2 CPU s per run).
+        runs = range(0) if args.no_half else range(-args.half_warmup_runs, args.runs)
+        plan = [(i, m) for i in runs for m in modes]
+        for i, mode in plan:
             htopic = harness.unique("perf-half")
             create_input_topic(broker, htopic, args.partitions)
             # One warm-up record per partition: its output says the daemon is assigned and ready.
@@ -327,33 +436,36 @@ def main():
                                                            (r.dlq, args.partitions)],
                                                       args.partitions, 2)) >= args.partitions,
                                120, "the warm-up outputs")
-            p = Producer({**harness.QUIET, "bootstrap.servers": bs, "linger.ms": 0,
-                          "enable.idempotence": True, "message.max.bytes": 8388608})
-            t0 = time.monotonic()
-            step = 0.005
-            sent = 0
-            while sent < count:
-                due = min(count, int((time.monotonic() - t0) * rate) + 1)
-                while sent < due:
-                    k, v = records[(args.partitions + sent) % n]
-                    p.produce(htopic, value=v, key=k, partition=sent % args.partitions)
-                    sent += 1
-                p.poll(0)
-                time.sleep(step)
-            p.flush(30)
-            achieved = sent / (time.monotonic() - t0)
+            tag = f"half-{mode}-{i + 1}" if i >= 0 else f"warmup-{mode}{i}"
+            if args.producer == "cpp":
+                sent, achieved, pstats = paced_cpp(
+                    args, bs, htopic, data, rate, count,
+                    trace=Path(args.dump) / f"{tag}.producer.csv" if args.dump else None)
+            else:
+                sent, achieved, pstats = paced_python(args, bs, htopic, records, rate, count)
             total = args.partitions + sent
             ts = input_timestamps(bs, htopic, args.partitions, total)
             keep = {k for k in ts if k[1] >= 1}  # without the warm-up record (offset 0)
+            # --half-warmup: the first paced records warm the broker's and the daemon's paths.
+            warm_until = (min(ts[k] for k in keep) + int(args.half_warmup * 1000)
+                          if args.half_warmup and keep else None)
             harness.wait_until(lambda: len(read_topic(bs, [(r.analysis, args.partitions),
                                                            (r.dlq, args.partitions)],
                                                       total, 5)) >= total, 120, "all outputs")
+            if args.dump:
+                scrape_metrics(r, Path(args.dump) / f"{tag}.metrics")
             r.daemon.sigterm()
             r.wait(60)
             hb = sum(len(records[(args.partitions + j) % n][1]) for j in range(sent))
-            row = measure(bs, r, args.partitions, sent, hb, ts, keep=keep, read_n=total)
+            row = measure(bs, r, args.partitions, sent, hb, ts, keep=keep, read_n=total,
+                          dump=Path(args.dump) / f"{tag}.csv" if args.dump else None,
+                          warm_until=warm_until)
             row["target_rate"] = rate
             row["achieved_rate"] = achieved
+            row["producer"] = pstats
+            if i < 0:
+                log(f"half-load warm-up run {mode} (discarded): {json.dumps(row)}")
+                continue
             results["half" if mode == "full" else "half_passthrough"].append(row)
             log(f"half-load run {i + 1} {mode}: {json.dumps(row)}")
 
@@ -375,7 +487,7 @@ def main():
         print(f"| {title} | " + " | ".join(fmt(c, key, f) for c in cols) + " |")
 
     line("articles/s (processing window)", "art_s")
-    print("| offered articles/s (paced producer) | - | - | "
+    print(f"| offered articles/s (paced producer: {args.producer}) | - | - | "
           f"{fmt(ha, 'achieved_rate')} | {fmt(h, 'achieved_rate')} |")
     line("MB/s", "mb_s", "{:.1f}")
     line("wall s (start..exit)", "wall_s", "{:.1f}")
@@ -384,6 +496,9 @@ def main():
     line("latency p50 ms", "p50_ms")
     line("latency p99 ms", "p99_ms")
     line("latency max ms", "max_ms")
+    if args.half_warmup:
+        line(f"latency p99 ms incl. the {args.half_warmup:g} s warm-up", "all_p99_ms")
+        line(f"latency max ms incl. the {args.half_warmup:g} s warm-up", "all_max_ms")
     print()
     rm, rlo, rhi = statistics.median(ratios), min(ratios), max(ratios)
     print(f"(b)/(a) articles/s: {rm:.0%} ({rlo:.0%}..{rhi:.0%}) target >= 70%: "
