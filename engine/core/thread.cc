@@ -6,10 +6,13 @@ namespace wirescan::core {
 
 NamedThread::NamedThread(std::string name, std::function<void()> body) {
   if (name.size() > 15) name.resize(15);
-  thread_ = std::thread([name = std::move(name), body = std::move(body)] {
+  thread_ = std::thread([name, body = std::move(body)] {
     pthread_setname_np(pthread_self(), name.c_str());
     body();
   });
+  // Also named from here, so the name is visible (/proc, tests, debuggers) once the constructor
+  // returns, not only once the new thread has been scheduled.
+  pthread_setname_np(thread_.native_handle(), name.c_str());
 }
 
 NamedThread::~NamedThread() { Join(); }
