@@ -461,6 +461,8 @@ absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
                                  kMinWorkers, kMaxWorkers));
   WS_RETURN_IF_ERROR(CheckBounds(check, pipeline, "pipeline.queue_capacity",
                                  pipeline.queue_capacity(), kMinQueueCapacity, kMaxQueueCapacity));
+  WS_RETURN_IF_ERROR(CheckBounds(check, pipeline, "pipeline.queue_budget",
+                                 pipeline.queue_budget(), kMinQueueBudget, kMaxQueueBudget));
   WS_RETURN_IF_ERROR(CheckBounds(check, pipeline, "pipeline.batch_size", pipeline.batch_size(),
                                  kMinBatchSize, kMaxBatchSize));
   if (pipeline.batch_size() > pipeline.queue_capacity()) {
@@ -549,6 +551,7 @@ void ApplyDefaults(DaemonConfig* config) {
   v1::config::Pipeline* pipeline = config->mutable_pipeline();
   if (pipeline->workers() == 0) pipeline->set_workers(kDefaultWorkers);
   if (pipeline->queue_capacity() == 0) pipeline->set_queue_capacity(kDefaultQueueCapacity);
+  if (pipeline->queue_budget() == 0) pipeline->set_queue_budget(kDefaultQueueBudget);
   if (pipeline->batch_size() == 0) pipeline->set_batch_size(kDefaultBatchSize);
   if (pipeline->commit_interval_ms() == 0) {
     pipeline->set_commit_interval_ms(kDefaultCommitIntervalMs);

@@ -75,6 +75,11 @@ inline constexpr std::string_view kDefaultMetricsAddress = "127.0.0.1:9464";
 // ----------------------------------------------------------------------------- bounds (inclusive)
 inline constexpr uint32_t kMinWorkers = 1, kMaxWorkers = 64;
 inline constexpr uint32_t kMinQueueCapacity = 16, kMaxQueueCapacity = 65536;
+// Shared by the assigned partitions: one partition gets 32768 (its pause/resume cycles bound
+// its rate: 4096 gave ~8,900 articles/s, 16384 ~21,800; perf/RESULTS.md), eight or more get
+// queue_capacity each.
+inline constexpr uint32_t kDefaultQueueBudget = 32768;
+inline constexpr uint32_t kMinQueueBudget = 16, kMaxQueueBudget = 1u << 22;
 inline constexpr uint32_t kMinBatchSize = 1, kMaxBatchSize = 4096;  // and <= queue_capacity
 inline constexpr uint32_t kMinCommitIntervalMs = 10, kMaxCommitIntervalMs = 60000;
 inline constexpr uint32_t kMinShutdownTimeoutMs = 100, kMaxShutdownTimeoutMs = 600000;

@@ -240,6 +240,8 @@ TEST_F(DaemonConfigTest, PipelineBoundsNameFieldAndBounds) {
       {"workers: 65", "pipeline.workers: must be in [1, 64], got 65"},
       {"queue_capacity: 15", "pipeline.queue_capacity: must be in [16, 65536], got 15"},
       {"queue_capacity: 65537", "pipeline.queue_capacity: must be in [16, 65536], got 65537"},
+      {"queue_budget: 15", "pipeline.queue_budget: must be in [16, 4194304], got 15"},
+      {"queue_budget: 4194305", "pipeline.queue_budget: must be in [16, 4194304], got 4194305"},
       {"batch_size: 4097", "pipeline.batch_size: must be in [1, 4096], got 4097"},
       {"commit_interval_ms: 9", "pipeline.commit_interval_ms: must be in [10, 60000], got 9"},
       {"commit_interval_ms: 60001",
@@ -466,6 +468,7 @@ TEST_F(DaemonConfigTest, DefaultsApplied) {
   EXPECT_FALSE(config->output().include_text());
   EXPECT_EQ(config->pipeline().workers(), 2u);
   EXPECT_EQ(config->pipeline().queue_capacity(), 4096u);
+  EXPECT_EQ(config->pipeline().queue_budget(), 32768u);
   EXPECT_EQ(config->pipeline().batch_size(), 64u);
   EXPECT_EQ(config->pipeline().commit_interval_ms(), 1000u);
   EXPECT_EQ(config->pipeline().shutdown_timeout_ms(), 10000u);

@@ -289,6 +289,7 @@ pipeline::PipelineOptions OptionsFromConfig(const v1::config::DaemonConfig& cfg)
   o.include_text = cfg.output().include_text();
   o.workers = static_cast<int>(cfg.pipeline().workers());
   o.queue_capacity = cfg.pipeline().queue_capacity();
+  o.queue_budget = cfg.pipeline().queue_budget();
   o.batch_size = cfg.pipeline().batch_size();
   o.commit_interval_ms = static_cast<int>(cfg.pipeline().commit_interval_ms());
   o.shutdown_timeout_ms = static_cast<int>(cfg.pipeline().shutdown_timeout_ms());

@@ -430,9 +430,15 @@ class PipelineManager::Impl::Worker {
   std::string buffer_, detail_, fallback_id_, partition_text_, offset_text_;
 };
 
+size_t QueueCapacityFor(const PipelineOptions& options, size_t assigned) {
+  size_t share = options.queue_budget / std::max<size_t>(assigned, 1);
+  return std::max(options.queue_capacity, std::min(share, kMaxQueueCapacity));
+}
+
 void PipelineManager::Impl::OnAssigned(const std::vector<TopicPartition>& partitions) {
+  const size_t capacity = QueueCapacityFor(options_, partitions_.size() + partitions.size());
   for (const TopicPartition& tp : partitions) {
-    auto state = std::make_shared<PartitionState>(tp, options_.queue_capacity);
+    auto state = std::make_shared<PartitionState>(tp, capacity);
     // Least-loaded worker: partitions spread evenly as the assignment changes.
     int best = 0;
     for (int w = 1; w < static_cast<int>(workers_.size()); ++w) {
@@ -446,7 +452,8 @@ void PipelineManager::Impl::OnAssigned(const std::vector<TopicPartition>& partit
       absl::MutexLock lock(&visible_mu_);
       visible_.push_back(state);
     }
-    core::LogInfo("assigned ", tp.topic, "[", tp.partition, "] to ws:worker-", best);
+    core::LogInfo("assigned ", tp.topic, "[", tp.partition, "] to ws:worker-", best, ", queue ",
+                  capacity);
   }
 }
 

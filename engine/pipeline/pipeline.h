@@ -59,7 +59,8 @@ struct PipelineOptions {
   std::string dead_letter_topic = "wirescan.dlq";
   bool include_text = false;
   int workers = 2;
-  size_t queue_capacity = 1024;
+  size_t queue_capacity = 1024;  // per partition, at least
+  size_t queue_budget = 0;       // across partitions (QueueCapacityFor); 0: queue_capacity each
   size_t batch_size = 64;
   int commit_interval_ms = 1000;
   int shutdown_timeout_ms = 10000;
@@ -68,6 +69,13 @@ struct PipelineOptions {
   // the same consumer, queues, workers, producer and commits, with no parsing or extraction.
   bool passthrough = false;
 };
+
+// The queue of a partition assigned while `assigned` partitions (itself included) are:
+// max(queue_capacity, queue_budget / assigned), at most kMaxQueueCapacity. Existing queues keep
+// their size when more partitions arrive, so the total can exceed the budget until the next
+// rebalance (by at most the budget).
+inline constexpr size_t kMaxQueueCapacity = 65536;
+size_t QueueCapacityFor(const PipelineOptions& options, size_t assigned);
 
 // Counters readable from any thread (relaxed; for logs, tests and metrics).
 struct PipelineCounters {
