@@ -15,6 +15,10 @@ struct ArticleView {
   std::string_view source;
   std::string_view url;
   std::string_view published_at;
+  // The producer has checked that title and body are valid UTF-8 (the JSON parser: simdjson
+  // validates the whole record and its string unescaping only writes valid UTF-8), so the
+  // extractor does not check them again. False: the extractor checks and repairs.
+  bool valid_utf8 = false;
 };
 
 }  // namespace wirescan::core

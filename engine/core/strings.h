@@ -13,4 +13,27 @@ namespace wirescan::core {
 
 inline absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// The same bytes as `a`, compared one byte at a time: for the short literals of the grammars
+// (a connector, 億, 年底), which mostly differ at the first byte. `a == b` calls memcmp, and
+// that call was 3% of Chinese extraction.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// `lit` at byte `pos` of `text`.
+inline bool BytesAt(std::string_view text, size_t pos, std::string_view lit) {
+  return pos <= text.size() && text.size() - pos >= lit.size() &&
+         SameBytes(text.substr(pos, lit.size()), lit);
+}
+
+// `lit` ending at byte `end` of `text`, starting at or after `floor`.
+inline bool BytesBefore(std::string_view text, size_t end, size_t floor, std::string_view lit) {
+  return end <= text.size() && end >= floor + lit.size() &&
+         SameBytes(text.substr(end - lit.size(), lit.size()), lit);
+}
+
 }  // namespace wirescan::core

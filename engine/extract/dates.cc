@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "engine/core/strings.h"
 #include "engine/core/utf8.h"
 
 namespace wirescan::extract {
@@ -21,9 +22,7 @@ struct Cursor {
     return i < text.size() && core::IsAsciiDigit(static_cast<unsigned char>(text[i]));
   }
   bool Is(size_t i, char c) const { return i < text.size() && text[i] == c; }
-  bool At(size_t i, std::string_view s) const {
-    return i <= text.size() && text.size() - i >= s.size() && text.compare(i, s.size(), s) == 0;
-  }
+  bool At(size_t i, std::string_view s) const { return core::BytesAt(text, i, s); }
   // The same, ignoring the case of ASCII letters (s is lower case).
   bool AtCaseless(size_t i, std::string_view s) const {
     if (i > text.size() || text.size() - i < s.size()) return false;

@@ -157,7 +157,7 @@ absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractO
   std::string title_fixed, body_fixed;
   std::string_view title = article.title, body = article.body;
   auto repair = [&](std::string_view field, std::string_view* text, std::string* storage) {
-    if (core::IsValidUtf8(*text)) return;
+    if (article.valid_utf8 || core::IsValidUtf8(*text)) return;
     size_t replaced = 0;
     *storage = core::RepairUtf8(*text, &replaced);
     *text = *storage;
@@ -253,25 +253,23 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
     switch (c.kind) {
       case Candidate::kEntity: {
         const EntityInfo& e = model_->entities[c.index];
-        m->set_type(e.type);
-        m->set_canonical(e.canonical);
-        m->set_rule_id(e.id);
+        Assign(m->mutable_type(), e.type);
+        Assign(m->mutable_canonical(), e.canonical);
+        Assign(m->mutable_rule_id(), e.id);
         for (const auto& [k, v] : e.attributes) (*m->mutable_attributes())[k] = v;
         break;
       }
       case Candidate::kPattern: {
         const PatternInfo& p = model_->patterns[c.index];
-        m->set_type(p.type);
-        m->set_canonical(p.canonical.empty() ? m->text() : p.canonical);
-        m->set_rule_id(p.id);
+        Assign(m->mutable_type(), p.type);
+        Assign(m->mutable_canonical(), p.canonical.empty() ? m->text() : p.canonical);
+        Assign(m->mutable_rule_id(), p.id);
         break;
       }
       case Candidate::kDate: {
-        static const std::string kDateType = "DATE";
-        m->set_type(kDateType);
-        m->set_canonical(m->text());
-        std::string_view id = DateFormRuleId(dates_[c.index].form);
-        m->set_rule_id(id.data(), id.size());
+        Assign(m->mutable_type(), "DATE");
+        Assign(m->mutable_canonical(), m->text());
+        Assign(m->mutable_rule_id(), DateFormRuleId(dates_[c.index].form));
         break;
       }
       case Candidate::kFigure: {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/status_macros.h"
+#include "engine/core/strings.h"
 #include "engine/core/utf8.h"
 
 namespace wirescan::extract {
@@ -107,11 +108,10 @@ bool IsIsoCode(std::string_view s) {
 }
 
 bool HasAt(std::string_view t, size_t pos, std::string_view lit) {
-  return pos <= t.size() && t.size() - pos >= lit.size() && t.compare(pos, lit.size(), lit) == 0;
+  return core::BytesAt(t, pos, lit);
 }
 bool EndsAt(std::string_view t, size_t end, size_t floor, std::string_view lit) {
-  return end <= t.size() && end >= floor + lit.size() &&
-         t.compare(end - lit.size(), lit.size(), lit) == 0;
+  return core::BytesBefore(t, end, floor, lit);
 }
 
 // 多/余/餘 right after a number ("十多億", "100餘億"): "more than". Grammar, not vocabulary.
@@ -693,7 +693,7 @@ class FigureGrammar::Assembler {
   bool MatchAt(size_t pos, std::string_view lit, bool caseless) const {
     if (pos > t_.size() || t_.size() - pos < lit.size()) return false;
     std::string_view seen = t_.substr(pos, lit.size());
-    return caseless ? AsciiEqualsIgnoreCase(seen, lit) : seen == lit;
+    return caseless ? AsciiEqualsIgnoreCase(seen, lit) : core::SameBytes(seen, lit);
   }
 
   // Resolved hit starting exactly at `pos`, or -1.
@@ -876,7 +876,7 @@ class FigureGrammar::Assembler {
       size_t p = gap;
       if (p < floor + c.size()) continue;
       std::string_view seen = t_.substr(p - c.size(), c.size());
-      if (!(StartsLatin(c) ? AsciiEqualsIgnoreCase(seen, c) : seen == c)) continue;
+      if (!(StartsLatin(c) ? AsciiEqualsIgnoreCase(seen, c) : core::SameBytes(seen, c))) continue;
       p -= c.size();
       size_t before = GapBefore(p, floor);
       bool space_before = before != p;

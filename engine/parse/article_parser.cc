@@ -83,6 +83,7 @@ RecordError JsonArticleParser::Parse(std::string_view record, core::ArticleView*
   if (out->body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return fail(RecordError::kEmptyBody, "the body is empty");
   }
+  out->valid_utf8 = true;
   return RecordError::kOk;
 }
 

@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "engine/core/utf8.h"
 
 namespace wirescan::parse {
 namespace {
@@ -186,6 +187,24 @@ TEST(JsonArticleParserTest, UnicodeEscapesAreDecoded) {
   ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
   EXPECT_EQ(r.view.title, "caf\xC3\xA9 \xE5\x8F\xB0\xE7\xA9\x8D\xE9\x9B\xBB");  // café 台積電
   EXPECT_EQ(r.view.body, "smile \xF0\x9F\x98\x80 \"quoted\"\n\ttab / \\");
+}
+
+// The parser promises valid UTF-8 (ArticleView::valid_utf8) and the extractor relies on it
+// without checking again: broken surrogate escapes must be an error or decode to valid UTF-8.
+TEST(JsonArticleParserTest, EveryAcceptedRecordIsValidUtf8) {
+  JsonArticleParser parser;
+  for (const char* escaped : {R"(\ud800)", R"(\udc00)", R"(\ud800x)", R"(\ud800\u0041)",
+                              R"(\ud800\ud800)", R"(\udbff\udfff)", R"(\udc00\ud800)",
+                              R"(\u0000)", R"(\uffff)", R"(\ud83d\ude00)"}) {
+    std::string record = std::string(R"({"title": "t)") + escaped + R"(", "body": "b)" + escaped +
+                         R"("})";
+    Result r = ParseWith(parser, record);
+    if (r.error != RecordError::kOk) continue;
+    EXPECT_TRUE(r.view.valid_utf8) << record;
+    EXPECT_TRUE(core::IsValidUtf8(r.view.title)) << record;
+    EXPECT_TRUE(core::IsValidUtf8(r.view.body)) << record;
+  }
+  EXPECT_FALSE(ParsePlainText("title\nbody", "p").valid_utf8);  // checked by the extractor
 }
 
 TEST(JsonArticleParserTest, RawUtf8IsKept) {
