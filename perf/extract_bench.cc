@@ -227,7 +227,6 @@ void BM_Extract(benchmark::State& state, const std::string& lang) {
   parse::JsonArticleParser parser;
   extract::Extractor extractor(Pack()->rules, Pack()->model);
   extract::ExtractOptions options;
-  v1::ArticleAnalysis analysis;
   std::string wire;
   core::ArticleView view;
   size_t mentions = 0, events = 0, out_bytes = 0;
@@ -235,10 +234,11 @@ void BM_Extract(benchmark::State& state, const std::string& lang) {
     mentions = events = out_bytes = 0;
     for (const std::string& r : c->records) {
       if (parser.Parse(r, &view) != parse::RecordError::kOk) continue;
-      if (!extractor.Analyze(view, options, &analysis).ok()) continue;
-      analysis.SerializeToString(&wire);
-      mentions += analysis.mentions_size();
-      events += analysis.events_size();
+      absl::StatusOr<const v1::ArticleAnalysis*> analysis = extractor.Analyze(view, options);
+      if (!analysis.ok()) continue;
+      (*analysis)->SerializeToString(&wire);
+      mentions += (*analysis)->mentions_size();
+      events += (*analysis)->events_size();
       out_bytes += wire.size();
     }
   }

@@ -209,20 +209,22 @@ class ExtractCommand {
   }
 
   bool Emit(const core::ArticleView& view) {
-    absl::Status s = extractor_->Analyze(view, {.include_text = args_.include_text}, &analysis_);
-    if (!s.ok()) {
-      std::cerr << "wirescan: " << view.id << ": " << s.message() << "\n";
+    absl::StatusOr<const v1::ArticleAnalysis*> r =
+        extractor_->Analyze(view, {.include_text = args_.include_text});
+    if (!r.ok()) {
+      std::cerr << "wirescan: " << view.id << ": " << r.status().message() << "\n";
       ++rejected_;
       return true;
     }
+    const v1::ArticleAnalysis& analysis = **r;
     ++analysed_;
     if (args_.events_only) {
-      for (const auto& e : analysis_.events()) {
+      for (const auto& e : analysis.events()) {
         if (absl::Status w = writer_->Write(e); !w.ok()) return WriteFailed(w);
       }
       return true;
     }
-    if (absl::Status w = writer_->Write(analysis_); !w.ok()) return WriteFailed(w);
+    if (absl::Status w = writer_->Write(analysis); !w.ok()) return WriteFailed(w);
     return true;
   }
 
@@ -236,7 +238,6 @@ class ExtractCommand {
   std::unique_ptr<extract::Extractor> extractor_;
   std::unique_ptr<parse::JsonArticleParser> parser_;
   std::unique_ptr<emit::OutputWriter> writer_;
-  v1::ArticleAnalysis analysis_;
   size_t analysed_ = 0;
   size_t rejected_ = 0;
 };

@@ -121,20 +121,43 @@ std::string FigureCanonical(const v1::Figure& figure) {
 }
 
 Extractor::Extractor(std::shared_ptr<const match::RuleSet> rules, std::shared_ptr<const Model> model)
-    : model_(std::move(model)), matcher_(std::move(rules)) {}
+    : model_(std::move(model)), matcher_(std::move(rules)) {
+  pool_.Reset(model_->entities.size());
+}
 
 absl::Status Extractor::Bind(std::shared_ptr<const match::RuleSet> rules,
                              std::shared_ptr<const Model> model) {
   absl::Status s = matcher_.Bind(std::move(rules));
   if (!s.ok()) return s;
   model_ = std::move(model);
+  pool_.Reset(model_->entities.size());
+  own_.Clear();
+  built_.clear();
   return absl::OkStatus();
+}
+
+absl::StatusOr<const v1::ArticleAnalysis*> Extractor::Analyze(const core::ArticleView& article,
+                                                               const ExtractOptions& options) {
+  absl::Status s = AnalyzeInto(article, options, /*recycle=*/true, &own_);
+  if (!s.ok()) return s;
+  return &own_;
 }
 
 absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractOptions& options,
                                 v1::ArticleAnalysis* out) {
+  return AnalyzeInto(article, options, /*recycle=*/false, out);
+}
+
+absl::Status Extractor::AnalyzeInto(const core::ArticleView& article,
+                                    const ExtractOptions& options, bool recycle,
+                                    v1::ArticleAnalysis* out) {
+  recycle_ = recycle;
+  if (recycle) {
+    pool_.Reclaim(out, built_);
+    built_.clear();
+  }
   // Clear() deletes sub-messages; keep the Article (on the heap only), cleared, so that its
-  // strings keep their buffers like those of the reused mentions.
+  // strings keep their buffers like those of the mentions.
   std::unique_ptr<v1::Article> kept;
   if (out->GetArena() == nullptr && out->has_article()) kept.reset(out->release_article());
   out->Clear();
@@ -242,9 +265,8 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
     any = true;
     covered = c.end;
     while (sentence < ends.size() && ends[sentence] <= c.begin) ++sentence;
-    // add_mentions() hands back a Mention cleared by out->Clear() when there is one: its
-    // strings keep their buffers (Assign), its map its table; a figure sub-message is new.
-    v1::Mention* m = out->add_mentions();
+    bool ready = false;
+    v1::Mention* m = AddMention(c, out, &ready);
     Assign(m->mutable_text(), text.substr(c.begin, c.end - c.begin));
     Assign(m->mutable_field(), name);
     m->set_begin(c.begin);
@@ -252,11 +274,15 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
     m->set_sentence(sentence);
     switch (c.kind) {
       case Candidate::kEntity: {
+        if (ready) break;
         const EntityInfo& e = model_->entities[c.index];
         Assign(m->mutable_type(), e.type);
         Assign(m->mutable_canonical(), e.canonical);
         Assign(m->mutable_rule_id(), e.id);
-        for (const auto& [k, v] : e.attributes) (*m->mutable_attributes())[k] = v;
+        if (!e.attributes.empty()) {
+          auto* attributes = m->mutable_attributes();
+          for (const auto& [k, v] : e.attributes) attributes->try_emplace(k, v);
+        }
         break;
       }
       case Candidate::kPattern: {
@@ -276,15 +302,17 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
         const FigureMention& f = figures_[c.index];
         Assign(m->mutable_type(), FigureTypeName(f.type));
         Assign(m->mutable_rule_id(), FigureRuleId(f.type));
+        // A recycled mention keeps its Figure: every field is written.
         v1::Figure* fig = m->mutable_figure();
         fig->set_value(f.value);
-        if (!f.unit.empty()) Assign(fig->mutable_unit(), f.unit);
+        Assign(fig->mutable_unit(), f.unit);
         fig->set_value_max(f.value_max);
         fig->set_is_range(f.is_range);
         fig->set_qualifier(f.qualifier);
         fig->set_currency_inferred(f.currency_inferred);
-        if (!f.currency_token.empty()) Assign(fig->mutable_currency_token(), f.currency_token);
+        Assign(fig->mutable_currency_token(), f.currency_token);
         fig->set_scale(f.scale);
+        m->mutable_canonical()->clear();
         AppendFigureCanonical(*fig, m->mutable_canonical());
         break;
       }
@@ -292,6 +320,23 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   }
   if (!hits_.triggers.empty()) AssembleEvents(name, text, first_mention, out->article().id(), out);
   return absl::OkStatus();
+}
+
+v1::Mention* Extractor::AddMention(const Candidate& c, v1::ArticleAnalysis* out, bool* ready) {
+  *ready = false;
+  // A caller's message: a Mention cleared by out->Clear() when there is one (its strings keep
+  // their buffers; no Figure, an empty map).
+  if (!recycle_) return out->add_mentions();
+  built_.push_back(c.kind == Candidate::kEntity ? static_cast<int32_t>(c.index) : -1);
+  std::unique_ptr<v1::Mention> m;
+  switch (c.kind) {
+    case Candidate::kEntity: m = pool_.ForEntity(c.index, ready); break;
+    case Candidate::kFigure: m = pool_.ForFigure(); break;
+    default: m = pool_.Plain(); break;
+  }
+  v1::Mention* raw = m.release();
+  out->mutable_mentions()->AddAllocated(raw);
+  return raw;
 }
 
 namespace {

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/core/article.h"
 #include "engine/extract/dates.h"
 #include "engine/extract/figures.h"
+#include "engine/extract/mention_pool.h"
 #include "engine/extract/model.h"
 #include "engine/match/rule_set.h"
 #include "wirescan/v1/analysis.pb.h"
@@ -35,8 +37,13 @@ class Extractor {
   absl::Status Bind(std::shared_ptr<const match::RuleSet> rules, std::shared_ptr<const Model> model);
   const Model& model() const { return *model_; }
 
-  // Analyses one article. `out` is cleared first. Any bytes are safe: invalid UTF-8 is repaired
-  // (U+FFFD) and reported as a Diagnostic; offsets refer to the repaired text.
+  // Analyses one article into the extractor's own output message, valid until the next call
+  // or Bind(). Any bytes are safe: invalid UTF-8 is repaired (U+FFFD) and reported as a
+  // Diagnostic; offsets refer to the repaired text. The hot path: the previous article's
+  // mentions are recycled through a MentionPool (an entity mention keeps its attributes).
+  absl::StatusOr<const v1::ArticleAnalysis*> Analyze(const core::ArticleView& article,
+                                                     const ExtractOptions& options);
+  // The same into a message of the caller's (cleared first), without the recycling.
   absl::Status Analyze(const core::ArticleView& article, const ExtractOptions& options,
                        v1::ArticleAnalysis* out);
 
@@ -48,10 +55,16 @@ class Extractor {
     enum Kind : uint8_t { kFigure, kEntity, kPattern, kDate } kind;
     uint32_t index;  // entity/pattern index, or index into figures_ / dates_
   };
+  // `recycle`: `out` is own_, whose mentions go through pool_.
+  absl::Status AnalyzeInto(const core::ArticleView& article, const ExtractOptions& options,
+                           bool recycle, v1::ArticleAnalysis* out);
   absl::Status AnalyzeField(std::string_view name, std::string_view text, std::string_view source,
                             v1::ArticleAnalysis* out);
   void AssembleEvents(std::string_view field, std::string_view text, size_t first_mention,
                       std::string_view article_id, v1::ArticleAnalysis* out);
+  // The next output mention, from the pool (recycling) or out->add_mentions(); *ready: it
+  // already holds the entity's type, canonical name, rule id and attributes.
+  v1::Mention* AddMention(const Candidate& c, v1::ArticleAnalysis* out, bool* ready);
 
   std::shared_ptr<const Model> model_;
   match::Matcher matcher_;
@@ -62,6 +75,10 @@ class Extractor {
   std::vector<DateMention> dates_;
   std::vector<Candidate> candidates_;
   std::vector<int> chosen_;  // AssembleEvents: slot -> mention index (-1: none), per trigger
+  v1::ArticleAnalysis own_;  // the output of Analyze(article, options)
+  bool recycle_ = false;     // the analysis in progress writes own_
+  MentionPool pool_;
+  std::vector<int32_t> built_;  // own_'s mentions: the entity index of each, or -1
 };
 
 // The normalised text of a figure: "7800000000 CNY", ">=17100000000 CNY", "10..15 %".

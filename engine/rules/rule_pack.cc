@@ -457,7 +457,6 @@ bool SameValue(double want, double got) {
 std::vector<std::string> RunExamples(const RulePack& pack) {
   std::vector<std::string> failures;
   extract::Extractor extractor(pack.rules, pack.model);
-  v1::ArticleAnalysis analysis;
   for (const auto& file : pack.files) {
     for (const Example& ex : file->examples()) {
       core::ArticleView view;
@@ -466,11 +465,12 @@ std::vector<std::string> RunExamples(const RulePack& pack) {
       view.body = ex.text();
       view.source = ex.source();
       std::string where = absl::StrCat(pack.sources.Locate(ex), ": example ", ex.id(), ": ");
-      absl::Status s = extractor.Analyze(view, {}, &analysis);
-      if (!s.ok()) {
-        failures.push_back(absl::StrCat(where, s.message()));
+      absl::StatusOr<const v1::ArticleAnalysis*> analysed = extractor.Analyze(view, {});
+      if (!analysed.ok()) {
+        failures.push_back(absl::StrCat(where, analysed.status().message()));
         continue;
       }
+      const v1::ArticleAnalysis& analysis = **analysed;
       auto describe = [](const v1::Mention& m) {
         return absl::StrCat(m.type(), " '", m.text(), "' -> ", m.canonical());
       };
