@@ -130,29 +130,22 @@ absl::Status Extractor::Bind(std::shared_ptr<const match::RuleSet> rules,
   absl::Status s = matcher_.Bind(std::move(rules));
   if (!s.ok()) return s;
   model_ = std::move(model);
+  // Entity indices change meaning: the pool starts over, own_'s mentions will be plain.
   pool_.Reset(model_->entities.size());
-  own_.Clear();
   built_.clear();
   return absl::OkStatus();
 }
 
 absl::StatusOr<const v1::ArticleAnalysis*> Extractor::Analyze(const core::ArticleView& article,
                                                                const ExtractOptions& options) {
-  absl::Status s = AnalyzeInto(article, options, /*recycle=*/true, &own_);
+  absl::Status s = Analyze(article, options, &own_);
   if (!s.ok()) return s;
   return &own_;
 }
 
 absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractOptions& options,
                                 v1::ArticleAnalysis* out) {
-  return AnalyzeInto(article, options, /*recycle=*/false, out);
-}
-
-absl::Status Extractor::AnalyzeInto(const core::ArticleView& article,
-                                    const ExtractOptions& options, bool recycle,
-                                    v1::ArticleAnalysis* out) {
-  recycle_ = recycle;
-  if (recycle) {
+  if (out == &own_) {
     pool_.Reclaim(out, built_);
     built_.clear();
   }
@@ -305,12 +298,20 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
         // A recycled mention keeps its Figure: every field is written.
         v1::Figure* fig = m->mutable_figure();
         fig->set_value(f.value);
-        Assign(fig->mutable_unit(), f.unit);
+        if (f.unit.empty()) {
+          fig->clear_unit();
+        } else {
+          Assign(fig->mutable_unit(), f.unit);
+        }
         fig->set_value_max(f.value_max);
         fig->set_is_range(f.is_range);
         fig->set_qualifier(f.qualifier);
         fig->set_currency_inferred(f.currency_inferred);
-        Assign(fig->mutable_currency_token(), f.currency_token);
+        if (f.currency_token.empty()) {
+          fig->clear_currency_token();  // an unset string stays unallocated
+        } else {
+          Assign(fig->mutable_currency_token(), f.currency_token);
+        }
         fig->set_scale(f.scale);
         m->mutable_canonical()->clear();
         AppendFigureCanonical(*fig, m->mutable_canonical());
@@ -326,7 +327,7 @@ v1::Mention* Extractor::AddMention(const Candidate& c, v1::ArticleAnalysis* out,
   *ready = false;
   // A caller's message: a Mention cleared by out->Clear() when there is one (its strings keep
   // their buffers; no Figure, an empty map).
-  if (!recycle_) return out->add_mentions();
+  if (out != &own_) return out->add_mentions();
   built_.push_back(c.kind == Candidate::kEntity ? static_cast<int32_t>(c.index) : -1);
   std::unique_ptr<v1::Mention> m;
   switch (c.kind) {

@@ -37,8 +37,7 @@ class Extractor {
   absl::Status Bind(std::shared_ptr<const match::RuleSet> rules, std::shared_ptr<const Model> model);
   const Model& model() const { return *model_; }
 
-  // Analyses one article into the extractor's own output message, valid until the next call
-  // or Bind(). Any bytes are safe: invalid UTF-8 is repaired (U+FFFD) and reported as a
+  // Analyses one article into the extractor's own output message, valid until the next call. Any bytes are safe: invalid UTF-8 is repaired (U+FFFD) and reported as a
   // Diagnostic; offsets refer to the repaired text. The hot path: the previous article's
   // mentions are recycled through a MentionPool (an entity mention keeps its attributes).
   absl::StatusOr<const v1::ArticleAnalysis*> Analyze(const core::ArticleView& article,
@@ -55,9 +54,6 @@ class Extractor {
     enum Kind : uint8_t { kFigure, kEntity, kPattern, kDate } kind;
     uint32_t index;  // entity/pattern index, or index into figures_ / dates_
   };
-  // `recycle`: `out` is own_, whose mentions go through pool_.
-  absl::Status AnalyzeInto(const core::ArticleView& article, const ExtractOptions& options,
-                           bool recycle, v1::ArticleAnalysis* out);
   absl::Status AnalyzeField(std::string_view name, std::string_view text, std::string_view source,
                             v1::ArticleAnalysis* out);
   void AssembleEvents(std::string_view field, std::string_view text, size_t first_mention,
@@ -75,8 +71,7 @@ class Extractor {
   std::vector<DateMention> dates_;
   std::vector<Candidate> candidates_;
   std::vector<int> chosen_;  // AssembleEvents: slot -> mention index (-1: none), per trigger
-  v1::ArticleAnalysis own_;  // the output of Analyze(article, options)
-  bool recycle_ = false;     // the analysis in progress writes own_
+  v1::ArticleAnalysis own_;  // the output of Analyze(article, options); only it is recycled
   MentionPool pool_;
   std::vector<int32_t> built_;  // own_'s mentions: the entity index of each, or -1
 };

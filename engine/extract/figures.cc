@@ -107,12 +107,8 @@ bool IsIsoCode(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
-bool HasAt(std::string_view t, size_t pos, std::string_view lit) {
-  return core::BytesAt(t, pos, lit);
-}
-bool EndsAt(std::string_view t, size_t end, size_t floor, std::string_view lit) {
-  return core::BytesBefore(t, end, floor, lit);
-}
+using core::BytesAt;
+using core::BytesBefore;
 
 // 多/余/餘 right after a number ("十多億", "100餘億"): "more than". Grammar, not vocabulary.
 constexpr std::string_view kMoreMarks[] = {"多", "余", "餘"};
@@ -121,13 +117,13 @@ constexpr std::string_view kCounters[] = {"個", "个"};
 
 size_t MoreMarkAt(std::string_view t, size_t pos) {
   for (std::string_view m : kMoreMarks) {
-    if (HasAt(t, pos, m)) return m.size();
+    if (BytesAt(t, pos, m)) return m.size();
   }
   return 0;
 }
 size_t MoreMarkBefore(std::string_view t, size_t end, size_t floor) {
   for (std::string_view m : kMoreMarks) {
-    if (EndsAt(t, end, floor, m)) return m.size();
+    if (BytesBefore(t, end, floor, m)) return m.size();
   }
   return 0;
 }
@@ -155,14 +151,14 @@ bool IsDigitAt(std::string_view t, size_t pos) {
 }
 // Thousands separator: "," or full-width "，".
 size_t GroupSepAt(std::string_view t, size_t pos) {
-  if (HasAt(t, pos, ",")) return 1;
-  if (HasAt(t, pos, "，")) return 3;
+  if (BytesAt(t, pos, ",")) return 1;
+  if (BytesAt(t, pos, "，")) return 3;
   return 0;
 }
 // Decimal point: "." or full-width "．".
 size_t DecimalPointAt(std::string_view t, size_t pos) {
-  if (HasAt(t, pos, ".")) return 1;
-  if (HasAt(t, pos, "．")) return 3;
+  if (BytesAt(t, pos, ".")) return 1;
+  if (BytesAt(t, pos, "．")) return 3;
   return 0;
 }
 
@@ -691,9 +687,9 @@ class FigureGrammar::Assembler {
 
   // `lit` at `pos` (ASCII-caseless if `caseless`), within the text.
   bool MatchAt(size_t pos, std::string_view lit, bool caseless) const {
+    if (!caseless) return BytesAt(t_, pos, lit);
     if (pos > t_.size() || t_.size() - pos < lit.size()) return false;
-    std::string_view seen = t_.substr(pos, lit.size());
-    return caseless ? AsciiEqualsIgnoreCase(seen, lit) : core::SameBytes(seen, lit);
+    return AsciiEqualsIgnoreCase(t_.substr(pos, lit.size()), lit);
   }
 
   // Resolved hit starting exactly at `pos`, or -1.
@@ -754,7 +750,7 @@ class FigureGrammar::Assembler {
     size_t b = n.begin;
     size_t sep = 0;
     if (b >= 1 && (t_[b - 1] == '.' || t_[b - 1] == ',')) sep = 1;
-    if (sep == 0 && EndsAt(t_, b, 0, "．")) sep = 3;
+    if (sep == 0 && BytesBefore(t_, b, 0, "．")) sep = 3;
     if (sep > 0 && b > sep) {
       size_t len = 0;
       char32_t cp = core::DecodeBefore(t_, b - sep, &len);
@@ -829,7 +825,7 @@ class FigureGrammar::Assembler {
       int j = HitAt(q);
       if (j < 0) {
         for (std::string_view c : kCounters) {
-          if (HasAt(t_, q, c)) {
+          if (BytesAt(t_, q, c)) {
             int k = HitAt(q + c.size());
             if (k >= 0 && Tok(k).kind == Kind::kPointSuffix) j = k;
           }
@@ -1076,7 +1072,7 @@ class FigureGrammar::Assembler {
     q = GapBefore(q, floor);
     if (Tok(i).kind == Kind::kPointSuffix) {
       for (std::string_view c : kCounters) {
-        if (EndsAt(t_, q, floor, c)) q -= c.size();
+        if (BytesBefore(t_, q, floor, c)) q -= c.size();
       }
     }
     q -= MoreMarkBefore(t_, q, floor);

@@ -8,24 +8,28 @@
 namespace wirescan::extract {
 namespace {
 
-// An analysis with `n` mentions of entity "org.a" (attributes set) and the hint for them.
-v1::ArticleAnalysis EntityMentions(int n, std::vector<int32_t>* hint) {
+// A pool for `entities` entities that has reclaimed an analysis of `n` mentions of entity 0
+// ("org.a", attributes set), hinted as such unless `hinted` is false (a hint one short, which
+// the pool ignores). Returns the analysis after the reclaim.
+v1::ArticleAnalysis ReclaimEntityMentions(MentionPool* pool, size_t entities, size_t n,
+                                          bool hinted = true) {
+  pool->Reset(entities);
   v1::ArticleAnalysis a;
-  for (int i = 0; i < n; ++i) {
+  std::vector<int32_t> hint;
+  for (size_t i = 0; i < n; ++i) {
     v1::Mention* m = a.add_mentions();
     m->set_rule_id("org.a");
     (*m->mutable_attributes())["country"] = "TW";
-    hint->push_back(0);
+    hint.push_back(0);
   }
+  if (!hinted) hint.pop_back();
+  pool->Reclaim(&a, hint);
   return a;
 }
 
 TEST(MentionPoolTest, EntityMentionsComeBackWithTheirAttributes) {
   MentionPool pool;
-  pool.Reset(2);
-  std::vector<int32_t> hint;
-  v1::ArticleAnalysis a = EntityMentions(3, &hint);
-  pool.Reclaim(&a, hint);
+  v1::ArticleAnalysis a = ReclaimEntityMentions(&pool, 2, 3);
   EXPECT_EQ(a.mentions_size(), 0);
   EXPECT_EQ(pool.entity_pooled(), 3u);
   bool ready = false;
@@ -41,11 +45,7 @@ TEST(MentionPoolTest, EntityMentionsComeBackWithTheirAttributes) {
 
 TEST(MentionPoolTest, WithoutAMatchingHintEverythingIsPlain) {
   MentionPool pool;
-  pool.Reset(1);
-  std::vector<int32_t> hint;
-  v1::ArticleAnalysis a = EntityMentions(3, &hint);
-  hint.pop_back();  // one short: ignored
-  pool.Reclaim(&a, hint);
+  ReclaimEntityMentions(&pool, 1, 3, /*hinted=*/false);
   EXPECT_EQ(pool.entity_pooled(), 0u);
   EXPECT_EQ(pool.plain_pooled(), 3u);
   bool ready = true;
@@ -76,13 +76,10 @@ TEST(MentionPoolTest, FiguresKeepTheirFigurePlainMentionsHaveNone) {
 
 TEST(MentionPoolTest, Bounded) {
   MentionPool pool;
-  pool.Reset(1);
-  std::vector<int32_t> hint;
-  v1::ArticleAnalysis a = EntityMentions(MentionPool::kPerEntity + 5, &hint);
-  pool.Reclaim(&a, hint);
+  ReclaimEntityMentions(&pool, 1, MentionPool::kPerEntity + 5);
   EXPECT_EQ(pool.entity_pooled(), MentionPool::kPerEntity);
   EXPECT_EQ(pool.plain_pooled(), 5u);  // the rest, attributes cleared
-  hint.clear();
+  std::vector<int32_t> hint;
   v1::ArticleAnalysis big;
   for (size_t i = 0; i < MentionPool::kMaxPlainPooled + 10; ++i) {
     big.add_mentions();
@@ -94,10 +91,7 @@ TEST(MentionPoolTest, Bounded) {
 
 TEST(MentionPoolTest, EntityMentionsAreDemotedPeriodically) {
   MentionPool pool;
-  pool.Reset(1);
-  std::vector<int32_t> hint;
-  v1::ArticleAnalysis a = EntityMentions(2, &hint);
-  pool.Reclaim(&a, hint);
+  ReclaimEntityMentions(&pool, 1, 2);
   ASSERT_EQ(pool.entity_pooled(), 2u);
   v1::ArticleAnalysis empty;
   for (uint32_t i = 1; i < MentionPool::kRefreshEvery; ++i) pool.Reclaim(&empty, {});
@@ -110,10 +104,8 @@ TEST(MentionPoolTest, EntityMentionsAreDemotedPeriodically) {
 
 TEST(MentionPoolTest, ResetForgetsEverything) {
   MentionPool pool;
-  pool.Reset(1);
-  std::vector<int32_t> hint;
-  v1::ArticleAnalysis a = EntityMentions(2, &hint);
-  pool.Reclaim(&a, hint);
+  ReclaimEntityMentions(&pool, 1, 2);
+  ASSERT_EQ(pool.entity_pooled(), 2u);
   pool.Reset(1);
   EXPECT_EQ(pool.entity_pooled(), 0u);
   EXPECT_EQ(pool.plain_pooled(), 0u);

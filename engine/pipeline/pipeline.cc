@@ -294,13 +294,13 @@ class PipelineManager::Impl::Worker {
   }
 
   // Counts the mentions and events of one analysis (per rule pack children, no lock).
-  void CountMatches() {
+  void CountMatches(const v1::ArticleAnalysis& analysis) {
     if (pack_metrics_ == nullptr) return;
-    for (const v1::Mention& m : analysis_->mentions()) {
+    for (const v1::Mention& m : analysis.mentions()) {
       auto it = pack_metrics_->matches.find(m.rule_id());
       if (it != pack_metrics_->matches.end()) it->second->Inc();
     }
-    for (const v1::Event& e : analysis_->events()) {
+    for (const v1::Event& e : analysis.events()) {
       auto it = pack_metrics_->events.find(e.type());
       if (it != pack_metrics_->events.end()) it->second->Inc();
     }
@@ -357,11 +357,12 @@ class PipelineManager::Impl::Worker {
     }
     if (err == parse::RecordError::kOk && view.source.empty()) view.source = opt.default_source;
     absl::Status analysed = absl::OkStatus();
+    const v1::ArticleAnalysis* analysis = nullptr;  // extractor_'s, until its next article
     if (err == parse::RecordError::kOk) {
       absl::StatusOr<const v1::ArticleAnalysis*> r =
           extractor_.Analyze(view, {.include_text = opt.include_text});
       if (r.ok()) {
-        analysis_ = *r;
+        analysis = *r;
       } else {
         analysed = r.status();
         err = parse::RecordError::kNotJson;  // unreachable in practice; reported below
@@ -389,14 +390,14 @@ class PipelineManager::Impl::Worker {
     }
 
     const bool with_analysis = opt.analysis_topic != "-";
-    OffsetTracker::AddOutputs(item.slot, (with_analysis ? 1 : 0) + analysis_->events_size());
+    OffsetTracker::AddOutputs(item.slot, (with_analysis ? 1 : 0) + analysis->events_size());
     if (with_analysis) {
-      analysis_->SerializeToString(&buffer_);
+      analysis->SerializeToString(&buffer_);
       Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions,
-               analysis_->article().id(), buffer_, std::span(headers, 5), item.slot});
+               analysis->article().id(), buffer_, std::span(headers, 5), item.slot});
     }
     headers[4].value = kEventType;
-    for (const v1::Event& e : analysis_->events()) {
+    for (const v1::Event& e : analysis->events()) {
       e.SerializeToString(&buffer_);
       std::string topic = EventTopic(opt, e.type(), e.topic());
       std::string_view event_key = e.primary_entity().empty() ? std::string_view(e.article_id())
@@ -404,9 +405,9 @@ class PipelineManager::Impl::Worker {
       Produce({topic, -1, event_key, buffer_, std::span(headers, 5), item.slot});
     }
     c.analysed.fetch_add(1, std::memory_order_relaxed);
-    c.events.fetch_add(analysis_->events_size(), std::memory_order_relaxed);
+    c.events.fetch_add(analysis->events_size(), std::memory_order_relaxed);
     if (owner_->probe_ != nullptr) {
-      CountMatches();
+      CountMatches(*analysis);
       owner_->probe_->ProcessingSeconds()->Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
@@ -430,7 +431,6 @@ class PipelineManager::Impl::Worker {
   absl::flat_hash_map<std::string, PipelineProbe::TopicMetrics> topic_metrics_;
   extract::Extractor extractor_;
   parse::JsonArticleParser parser_;
-  const v1::ArticleAnalysis* analysis_ = nullptr;  // extractor_'s, until its next article
   std::string buffer_, detail_, fallback_id_, partition_text_, offset_text_;
 };
 
