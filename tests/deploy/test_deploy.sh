@@ -144,9 +144,23 @@ daemon_accepted() {
   echo "exit ${rc}:"; grep -v '^%' "$TMP/$1.out" | head -5
   return 1
 }
+# The free port is found by binding and closing a socket, so another test running alongside can
+# take it before the daemon binds it: a run that failed on "address already in use" gets a new
+# port (at most 3 attempts) — that is the test's race, not the config's fault.
+port_taken() {
+  [ "$(cat "$TMP/$1.rc")" -eq 1 ] && grep -q 'address already in use' "$TMP/$1.out"
+}
 if [ -x "$BIN" ] && [ -n "$PY" ] && "$PY" tests/deploy/deploy_checks.py write-configs "$TMP/configs"; then
   for cfg in container compose k8s; do start_daemon "$cfg"; done
   wait
+  for attempt in 2 3; do
+    retry=()
+    for cfg in container compose k8s; do port_taken "$cfg" && retry+=("$cfg"); done
+    [ "${#retry[@]}" -eq 0 ] && break
+    echo "note     port taken by another process for ${retry[*]}: attempt ${attempt} with a new port"
+    for cfg in "${retry[@]}"; do start_daemon "$cfg"; done
+    wait
+  done
   for cfg in container compose k8s; do
     check "wirescan run accepts the ${cfg} config" daemon_accepted "$cfg"
   done
