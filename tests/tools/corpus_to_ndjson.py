@@ -2,8 +2,16 @@
 """Converts the test corpora in shared/corpus into NDJSON articles for wirescan.
 
 One JSON object per line, keys in this order:
-  id, title, body, source, url, published_at, lang
+  id, title, body, source, url, published_at, lang[, labels]
 (url and published_at may be empty strings). Standard library only.
+
+With --labels, Reuters articles carry the corpus's own labels, for `wirescan rules eval`:
+  labels: {"split": "TRAIN", "topics": ["earn"], "topics_complete": true}
+split is LEWISSPLIT (TRAIN, TEST, NOT-USED); topics the <TOPICS> <D> entries in corpus order;
+topics_complete is TOPICS="YES" (the story was indexed for topics, so an empty list means "no
+topic"; TOPICS="NO"/"BYPASS" stories were not, and their list says nothing). Without --labels the
+output is unchanged (the benchmarks read it). --split S keeps only the Reuters stories of that
+split (and drops the Chinese sources, which have no split).
 
 Sources (see shared/corpus/{en,zh}/SOURCE.md):
   en  Reuters-21578 SGML, en/reut2-*.sgm: one article per <REUTERS> element that has a <BODY>
@@ -69,9 +77,9 @@ def one_line(s):
     return _WS_RE.sub(" ", s).strip()
 
 
-def article(id_, title, body, source, url, published_at, lang):
+def article(id_, title, body, source, url, published_at, lang, labels=None):
     # Dict insertion order is the output key order.
-    return {
+    a = {
         "id": id_,
         "title": title,
         "body": body,
@@ -80,6 +88,9 @@ def article(id_, title, body, source, url, published_at, lang):
         "published_at": published_at,
         "lang": lang,
     }
+    if labels is not None:
+        a["labels"] = labels
+    return a
 
 
 # --- English: Reuters-21578 -----------------------------------------------------------------
@@ -89,6 +100,23 @@ _NEWID_RE = re.compile(r'NEWID="(\d+)"')
 _DATE_RE = re.compile(r"<DATE>(.*?)</DATE>", re.S)
 _TITLE_RE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S)
 _BODY_RE = re.compile(r"<BODY>(.*?)</BODY>", re.S)
+_SPLIT_RE = re.compile(r'LEWISSPLIT="([^"]*)"')
+_TOPICS_ATTR_RE = re.compile(r'TOPICS="([^"]*)"')
+_TOPICS_RE = re.compile(r"<TOPICS>(.*?)</TOPICS>", re.S)
+_D_RE = re.compile(r"<D>(.*?)</D>", re.S)
+
+
+def reuters_labels(attrs, inner):
+    """The story's LEWISSPLIT and TOPICS, as the `labels` object of the output."""
+    split_m = _SPLIT_RE.search(attrs)
+    indexed_m = _TOPICS_ATTR_RE.search(attrs)
+    topics_m = _TOPICS_RE.search(inner)
+    topics = [t.strip() for t in _D_RE.findall(topics_m.group(1))] if topics_m else []
+    return {
+        "split": split_m.group(1) if split_m else "",
+        "topics": topics,
+        "topics_complete": bool(indexed_m) and indexed_m.group(1) == "YES",
+    }
 
 
 def parse_reuters_sgml(text):
@@ -112,6 +140,7 @@ def parse_reuters_sgml(text):
             "",
             date_m.group(1).strip() if date_m else "",
             "en",
+            reuters_labels(attrs, inner),
         )
 
 
@@ -272,15 +301,18 @@ def order(by_source, seed):
     return arts
 
 
-def build(corpus, lang, seed=None):
-    """Returns (articles in output order, {source: count})."""
+def build(corpus, lang, seed=None, split=None):
+    """Returns (articles in output order, {source: count}). `split`: only the Reuters stories of
+    that LEWISSPLIT (the Chinese sources have none and are left out)."""
     counts = {}
     parts = []
     if lang in ("en", "all"):
         en = load_en(corpus)
+        if split is not None:
+            en = {k: [a for a in v if a["labels"]["split"] == split] for k, v in en.items()}
         counts.update((k, len(v)) for k, v in en.items())
         parts.append(order(en, seed))
-    if lang in ("zh", "all"):
+    if lang in ("zh", "all") and split is None:
         zh = load_zh(corpus)
         counts.update((k, len(v)) for k, v in zh.items())
         parts.append(order(zh, None if seed is None else seed + 1))
@@ -288,8 +320,9 @@ def build(corpus, lang, seed=None):
     return arts, counts
 
 
-def write_ndjson(arts, out, repeat_to=None):
-    """Writes articles as NDJSON bytes to `out`; cycles them up to `repeat_to` records."""
+def write_ndjson(arts, out, repeat_to=None, labels=False):
+    """Writes articles as NDJSON bytes to `out`; cycles them up to `repeat_to` records. Without
+    `labels` the articles' `labels` key is left out."""
     total = len(arts) if repeat_to is None else repeat_to
     if total and not arts:
         raise ValueError("no articles to repeat")
@@ -303,6 +336,8 @@ def write_ndjson(arts, out, repeat_to=None):
                 break
             if rnd > 1:
                 a = dict(a, id="%s#%d" % (a["id"], rnd))
+            if not labels and "labels" in a:
+                a = {k: v for k, v in a.items() if k != "labels"}
             buf.append(dumps(a))
             written += 1
             if len(buf) >= 4096:
@@ -324,6 +359,12 @@ def main(argv=None):
     p.add_argument("--limit", type=int, help="keep the first N articles (after ordering)")
     p.add_argument("--repeat-to", type=int, help="cycle the articles until N records are written")
     p.add_argument("--seed", type=int, help="shuffle deterministically (default: corpus order)")
+    p.add_argument("--labels", action="store_true", help="write Reuters TOPICS and LEWISSPLIT")
+    p.add_argument(
+        "--split",
+        choices=("TRAIN", "TEST", "NOT-USED"),
+        help="only Reuters stories of this LEWISSPLIT (no Chinese sources)",
+    )
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     args = p.parse_args(argv)
     for name in ("limit", "repeat_to"):
@@ -334,15 +375,17 @@ def main(argv=None):
         p.error("corpus directory not found: %s" % args.corpus)
 
     t0 = time.monotonic()
-    arts, counts = build(args.corpus, args.lang, args.seed)
+    if args.split is not None and args.lang == "zh":
+        p.error("--split selects Reuters stories: use --lang en (or all)")
+    arts, counts = build(args.corpus, args.lang, args.seed, args.split)
     if args.limit is not None:
         arts = arts[: args.limit]
     if args.output:
         with open(args.output, "wb") as f:
-            written = write_ndjson(arts, f, args.repeat_to)
+            written = write_ndjson(arts, f, args.repeat_to, args.labels)
     else:
         try:
-            written = write_ndjson(arts, sys.stdout.buffer, args.repeat_to)
+            written = write_ndjson(arts, sys.stdout.buffer, args.repeat_to, args.labels)
             sys.stdout.buffer.flush()
         except BrokenPipeError:  # e.g. piped into `head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -56,6 +56,18 @@ unprocessed text without a body tag
 <TEXT>&#2;
 <BODY>No title, no date, a stray byte: \xfc&#5;&#30;end.</BODY></TEXT>
 </REUTERS>
+<REUTERS TOPICS="YES" LEWISSPLIT="TEST" CGISPLIT="TRAINING-SET" OLDID="2" NEWID="11">
+<DATE> 3-MAR-1987 09:18:00.00</DATE>
+<TOPICS><D>acq</D><D>trade</D></TOPICS>
+<TEXT>&#2;
+<TITLE>BIG CO BUYS SMALL CO</TITLE>
+<BODY>Big Co said it agreed to buy Small Co.</BODY></TEXT>
+</REUTERS>
+<REUTERS TOPICS="YES" LEWISSPLIT="TRAIN" CGISPLIT="TRAINING-SET" OLDID="3" NEWID="12">
+<TOPICS></TOPICS>
+<TEXT>&#2;
+<BODY>Indexed for topics, none given.</BODY></TEXT>
+</REUTERS>
 """
 
 THUC = (
@@ -92,9 +104,9 @@ SOGOU = """<doclist>
 
 def test_reuters_sgml():
     arts = list(c2n.parse_reuters_sgml(SGML))
-    assert [a["id"] for a in arts] == ["reuters-7", "reuters-10"], arts
+    assert [a["id"] for a in arts] == ["reuters-7", "reuters-10", "reuters-11", "reuters-12"], arts
     a = arts[0]
-    assert list(a) == KEYS
+    assert list(a) == KEYS + ["labels"]
     assert a["title"] == "ACME WIDGETS <AWI> RAISES PAYOUT", a["title"]
     assert a["body"] == (
         "Acme Widgets Inc <AWI> said profit rose\n12 pct to 4.5 mln dlrs & it will pay 10 cts.\n"
@@ -105,6 +117,33 @@ def test_reuters_sgml():
     b = arts[1]
     assert (b["title"], b["published_at"]) == ("", "")
     assert b["body"] == "No title, no date, a stray byte: \xfcend.", repr(b["body"])
+
+
+def test_reuters_labels():
+    arts = {a["id"]: a for a in c2n.parse_reuters_sgml(SGML)}
+    assert arts["reuters-7"]["labels"] == {"split": "TRAIN", "topics": ["earn"],
+                                           "topics_complete": True}
+    # TOPICS="NO", no LEWISSPLIT: the list says nothing.
+    assert arts["reuters-10"]["labels"] == {"split": "", "topics": [], "topics_complete": False}
+    assert arts["reuters-11"]["labels"] == {"split": "TEST", "topics": ["acq", "trade"],
+                                            "topics_complete": True}
+    # Indexed with no topic: an empty list that is complete (a negative for every topic).
+    assert arts["reuters-12"]["labels"] == {"split": "TRAIN", "topics": [],
+                                            "topics_complete": True}
+
+
+def test_labels_only_on_request():
+    arts = list(c2n.parse_reuters_sgml(SGML))
+    out = io.BytesIO()
+    c2n.write_ndjson(arts, out)
+    plain = [json.loads(l) for l in out.getvalue().decode("utf-8").splitlines()]
+    assert all(list(a) == KEYS for a in plain), "without --labels the output is unchanged"
+    out = io.BytesIO()
+    c2n.write_ndjson(arts, out, repeat_to=5, labels=True)
+    labelled = [json.loads(l) for l in out.getvalue().decode("utf-8").splitlines()]
+    assert [a["id"] for a in labelled] == ["reuters-7", "reuters-10", "reuters-11", "reuters-12",
+                                           "reuters-7#2"]
+    assert labelled[4]["labels"]["topics"] == ["earn"], "repeated records keep their labels"
 
 
 def test_decode_refs_and_controls():
@@ -220,11 +259,15 @@ def test_cli_end_to_end_and_determinism():
             assert len(all1) == 25 and len({a["id"] for a in all1}) == 25
             assert all(list(a) == KEYS for a in all1)
             assert {a["lang"] for a in all1} == {"en", "zh"}
-            # 11 distinct articles (2 en + 9 zh): 11 plain, 11 "#2", 3 "#3".
-            assert sum("#" not in a["id"] for a in all1) == 11
-            assert sum(a["id"].endswith("#2") for a in all1) == 11
-            assert sum(a["id"].endswith("#3") for a in all1) == 3
+            # 13 distinct articles (4 en + 9 zh): 13 plain, 12 "#2".
+            assert sum("#" not in a["id"] for a in all1) == 13
+            assert sum(a["id"].endswith("#2") for a in all1) == 12
             assert [a["id"] for a in run("--lang", "en", "--limit", "1")] == ["reuters-7"]
+            train = run("--lang", "all", "--split", "TRAIN", "--labels")
+            assert [a["id"] for a in train] == ["reuters-7", "reuters-12"], train
+            assert all(a["labels"]["split"] == "TRAIN" for a in train)
+            test = run("--lang", "en", "--split", "TEST")
+            assert [a["id"] for a in test] == ["reuters-11"] and "labels" not in test[0]
             report = sys.stderr.getvalue()
         finally:
             sys.stderr = stderr
@@ -256,6 +299,18 @@ def test_real_corpus_counts():
     ]
     assert by_id["reuters-1"]["title"] == "BAHIA COCOA REVIEW"
     assert by_id["reuters-1"]["published_at"] == "26-FEB-1987 15:01:01.79"
+    assert by_id["reuters-1"]["labels"] == {"split": "TRAIN", "topics": ["cocoa"],
+                                            "topics_complete": True}
+    # The stories `wirescan rules eval` scores on document level: TRAIN, indexed for topics.
+    en = [a for a in arts if a["lang"] == "en"]
+    train = [a for a in en if a["labels"]["split"] == "TRAIN" and a["labels"]["topics_complete"]]
+    assert len(train) == 8762, len(train)
+    count = lambda t: sum(t in a["labels"]["topics"] for a in train)  # noqa: E731
+    assert (count("earn"), count("acq"), count("trade")) == (2709, 1488, 337)
+    splits = {}
+    for a in en:
+        splits[a["labels"]["split"]] = splits.get(a["labels"]["split"], 0) + 1
+    assert splits == {"TRAIN": 12865, "TEST": 5458, "NOT-USED": 720}, splits
     for a in arts:
         body = a["body"]
         assert body and "&#" not in body and "&lt;" not in body, a["id"]
