@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/core/flags.h"
 #include "engine/core/strings.h"
 #include "engine/emit/output_writer.h"
+#include "engine/eval/eval_command.h"
 #include "engine/extract/extractor.h"
 #include "engine/parse/article_parser.h"
 #include "engine/daemon/run.h"
@@ -39,6 +41,7 @@ Usage:
   wirescan run [--config FILE] [--exit-when-idle]
   wirescan extract [--rules DIR] [--format json|protobuf] [options] [FILE... | -]
   wirescan rules check [DIR]
+  wirescan rules eval [--rules DIR] [--topics FILE] [options] FILE...
   wirescan --version
   wirescan COMMAND --help
 
@@ -48,6 +51,7 @@ Commands:
   extract       analyse articles from files (plain text, .jsonl/.ndjson) and print one
                 ArticleAnalysis per article
   rules check   validate and compile a rule pack and run its examples
+  rules eval    measure a rule pack on labelled articles (precision, recall, F1)
 )";
 
 constexpr std::string_view kExtractUsage = R"(Usage: wirescan extract [options] [FILE... | -]
@@ -75,6 +79,7 @@ Exit status: 0 if every record was analysed, 1 if some were rejected (reported o
 )";
 
 constexpr std::string_view kRulesUsage = R"(Usage: wirescan rules check [DIR]
+       wirescan rules eval [options] FILE...   (see wirescan rules eval --help)
 
 Parses, validates and compiles the rule pack in DIR (default: the shipped pack), then runs its
 examples like unit tests. Prints file:line messages and exits 1 on any failure.
@@ -115,25 +120,8 @@ int Usage(std::string_view message, std::string_view usage) {
   return 2;
 }
 
-// Parses --flag VALUE and --flag=VALUE forms.
-bool TakeValue(std::vector<std::string>& args, size_t* i, std::string_view flag, std::string* out) {
-  const std::string& a = args[*i];
-  if (a == flag) {
-    if (*i + 1 >= args.size()) return false;
-    *out = args[++*i];
-    return true;
-  }
-  if (a.size() > flag.size() && a.compare(0, flag.size(), flag) == 0 && a[flag.size()] == '=') {
-    *out = a.substr(flag.size() + 1);
-    return true;
-  }
-  return false;
-}
-
-bool MatchesFlag(const std::string& a, std::string_view flag) {
-  return a == flag || (a.size() > flag.size() && a.compare(0, flag.size(), flag) == 0 &&
-                       a[flag.size()] == '=');
-}
+using core::MatchesFlag;
+using core::TakeValue;
 
 class ExtractCommand {
  public:
@@ -304,6 +292,10 @@ int RunRulesCheck(std::vector<std::string> args) {
       return 0;
     }
     return Usage("rules: missing subcommand (check)", kRulesUsage);
+  }
+  if (args[0] == "eval") {
+    return eval::RunEvalCommand({args.begin() + 1, args.end()}, DefaultRulesDir(), std::cout,
+                                std::cerr);
   }
   if (args[0] != "check") return Usage("rules: unknown subcommand " + args[0], kRulesUsage);
   std::string dir = DefaultRulesDir();
