@@ -91,6 +91,9 @@ struct Record {
   std::string id;          // good records: the article id the analysis must carry
   std::string dlq_reason;  // bad records: the expected wirescan-dlq-reason
   int sample = -1;         // good records: which sample article (events are per sample)
+  bool expect_cut = false;      // good records: the analysis must be cut (CODE_OUTPUT_CUT)
+  bool expect_prefix = false;   // bad records: the dead letter keeps a prefix of the input
+  bool maybe_refused = false;   // may be dead-lettered (output_too_large) instead of analysed
 };
 
 // `good` records cycling through the eight sample articles with unique ids ("<id>#<n>"), and,
@@ -162,6 +165,10 @@ class MockCluster {
   MockCluster& operator=(const MockCluster&) = delete;
 
   const std::string& bootstrap() const { return bootstrap_; }
+  // The next `errors.size()` Produce requests fail with these errors, one each.
+  void FailProduceRequests(const std::vector<rd_kafka_resp_err_t>& errors) {
+    rd_kafka_mock_push_request_errors_array(cluster_, /*Produce*/ 0, errors.size(), errors.data());
+  }
   void CreateTopic(const std::string& topic, int partitions) {
     ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
               RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -194,6 +201,7 @@ void Load(const std::string& bootstrap, Input* input) {
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
   rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
   rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err));
+  rd_kafka_conf_set(conf, "message.max.bytes", "10000000", err, sizeof(err));  // oversized inputs
   rd_kafka_conf_set_opaque(conf, &reports);
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* r = static_cast<Reports*>(opaque);
@@ -492,6 +500,7 @@ class PipelineMockTest : public ::testing::Test {
     std::map<PartitionOffset, int> primary;  // analyses + dead letters per input offset
     std::map<PartitionOffset, int> events;   // events per input offset
     uint64_t analyses = 0, dead_letters = 0, event_messages = 0;
+    std::map<std::string, int> dead_letter_reasons;
     uint64_t duplicates = 0;  // primary outputs beyond the first, per input offset
     uint64_t missing = 0;     // input offsets without any primary output
   };
@@ -555,6 +564,12 @@ class PipelineMockTest : public ::testing::Test {
           fail_header(m, "value is not an ArticleAnalysis");
           continue;
         }
+        const bool cut = std::any_of(analysis.diagnostics().begin(), analysis.diagnostics().end(),
+                                     [](const v1::Diagnostic& d) {
+                                       return d.code() == v1::Diagnostic::CODE_OUTPUT_CUT;
+                                     });
+        EXPECT_EQ(cut, rec.expect_cut) << "analysis of " << rec.id;
+        EXPECT_LE(m.value.size(), 1000000u) << "analysis of " << rec.id;
         if (!rec.dlq_reason.empty()) {
           ADD_FAILURE() << "bad record " << in->second << " (line of bad_records.ndjson, expected "
                         << "dead letter " << rec.dlq_reason << ") came out as an analysis with id '"
@@ -569,15 +584,28 @@ class PipelineMockTest : public ::testing::Test {
       } else if (m.topic == options_.dead_letter_topic) {
         ++a.dead_letters;
         ++a.primary[{sp, so}];
-        if (rec.dlq_reason.empty()) {
+        ++a.dead_letter_reasons[m.Header("wirescan-dlq-reason")];
+        if (rec.dlq_reason.empty() && !rec.maybe_refused) {
           ADD_FAILURE() << "good record " << rec.id << " dead-lettered: "
                         << m.Header("wirescan-dlq-reason") << ": "
                         << m.Header("wirescan-dlq-message");
           continue;
         }
-        EXPECT_EQ(m.Header("wirescan-dlq-reason"), rec.dlq_reason) << rec.value.substr(0, 80);
+        if (!rec.dlq_reason.empty()) {
+          EXPECT_EQ(m.Header("wirescan-dlq-reason"), rec.dlq_reason) << rec.value.substr(0, 80);
+        }
         EXPECT_TRUE(m.headers.contains("wirescan-dlq-message"));
-        EXPECT_EQ(m.value, rec.value) << "dead letter bytes changed";
+        EXPECT_LE(m.value.size() + m.key.size(), 1000000u) << "dead letter of " << in->second;
+        if (rec.expect_prefix) {
+          EXPECT_EQ(m.Header("wirescan-dlq-truncated"), "true");
+          EXPECT_EQ(m.Header("wirescan-dlq-original-size"), absl::StrCat(rec.value.size()));
+          EXPECT_GT(m.value.size(), 900000u);
+          EXPECT_LT(m.value.size(), rec.value.size());
+          EXPECT_EQ(m.value, rec.value.substr(0, m.value.size())) << "not a prefix of the input";
+        } else {
+          EXPECT_FALSE(m.headers.contains("wirescan-dlq-truncated"));
+          EXPECT_EQ(m.value, rec.value) << "dead letter bytes changed";
+        }
         EXPECT_EQ(m.key, rec.key) << "dead letter key changed";
       } else if (is_event) {
         ++a.event_messages;
@@ -622,7 +650,7 @@ class PipelineMockTest : public ::testing::Test {
         }
       }
       const Record& rec = input_.records[index];
-      if (exactly_once && rec.sample >= 0 && n > 0) {
+      if (exactly_once && rec.sample >= 0 && !rec.maybe_refused && n > 0) {
         auto ev = a.events.find(where);
         events_per_sample[rec.sample].insert(ev == a.events.end() ? 0 : ev->second);
       }
@@ -854,6 +882,102 @@ TEST_F(PipelineMockTest, StopCommitsOnlyDeliveredOffsets) {
                                   << ": after a stop, the drained and delivered offsets should "
                                      "be committed";
   }
+}
+
+// A valid article whose analysis is larger than `analysis_bytes` (sentences dense with
+// entities, figures and triggers; several full stops keep extraction quick).
+Record BigArticle(const std::string& id, size_t analysis_bytes) {
+  const std::string sentence =
+      "JCET Group said it will invest $1.5 billion in a new plant in Jiangyin, raising capacity "
+      "by 20% to 35,000 wafers a month. ";
+  Record r;
+  r.key = id;
+  r.id = id;
+  r.expect_cut = true;
+  // Analyses run at about ten times the text: a fifth of the target is ample.
+  std::string body;
+  while (body.size() < analysis_bytes / 5) body += sentence;
+  r.value = absl::StrCat(R"({"id":")", id, R"(","title":"JCET invests","body":")", body, R"("})");
+  return r;
+}
+
+// e. All Kafka size settings at their defaults (producer message.max.bytes 1,000,000): a
+// 1.04 MB record that is not JSON (its dead letter keeps a prefix of it), a 1.2 MB valid article
+// over max_record_bytes (too_large, a prefix too) and a valid article whose analysis is far over
+// 1 MB (cut, with a diagnostic), among good articles on three partitions. Nothing is fatal,
+// nothing is lost, everything is committed.
+TEST_F(PipelineMockTest, OversizedOutputsAreCutOrDeadLetteredNotFatal) {
+  options_.max_record_bytes = 1100000;
+  std::vector<Record> records = MakeRecords(300, /*with_bad=*/false);
+  Record junk;
+  junk.key = "junk";
+  junk.value = std::string(1040000, '#');
+  junk.dlq_reason = "not_json";
+  junk.expect_prefix = true;
+  Record over = BigArticle("over-limit", 6000000);
+  over.value.resize(1200000 - 2);
+  over.value += "\"}";  // still JSON, but larger than max_record_bytes
+  over.id.clear();
+  over.expect_cut = false;
+  over.dlq_reason = "too_large";
+  over.expect_prefix = true;
+  records[50] = junk;                                // partition 2
+  records[151] = BigArticle("big-article", 1500000);  // partition 1
+  records[252] = over;                               // partition 0
+  Prepare("oversized", 3, std::move(records));
+  const auto start = Clock::now();
+  PipelineRun run(options_, producer_);
+  ASSERT_TRUE(run.Wait(start + kRunDeadline))
+      << "did not exit when idle within 60 s; " << CountersText(run.counters());
+  std::printf("oversized: ran %.1f s; %s\n",
+              std::chrono::duration<double>(Clock::now() - start).count(),
+              CountersText(run.counters()).c_str());
+  EXPECT_TRUE(run.status().ok()) << run.status();
+  const auto out = ReadAll(cluster_.bootstrap(), outputs_);
+  const Accounting a = Account(out, /*exactly_once=*/true, /*require_all=*/true);
+  EXPECT_EQ(a.dead_letters, 2u);
+  EXPECT_EQ(a.dead_letter_reasons.at("not_json"), 1);
+  EXPECT_EQ(a.dead_letter_reasons.at("too_large"), 1);
+  EXPECT_EQ(a.analyses, 298u);
+  const auto& c = run.counters();
+  EXPECT_EQ(c.cut_analyses.load(), 1u);
+  EXPECT_EQ(c.refused.load(), 0u);
+  EXPECT_EQ(c.delivery_failures.load(), 0u);
+  EXPECT_EQ(c.delivered.load(), c.produced.load());
+  ExpectCommittedAtEnd();
+}
+
+// f. The broker refuses whole produce requests (MSG_SIZE_TOO_LARGE, INVALID_RECORD): the inputs
+// of the refused outputs become dead letters (output_too_large, output_refused) instead of
+// stopping the pipeline; every input has an output and everything is committed.
+TEST_F(PipelineMockTest, OutputsTheBrokerRefusesBecomeDeadLetters) {
+  std::vector<Record> records = MakeRecords(300, /*with_bad=*/false);
+  for (Record& r : records) r.maybe_refused = true;
+  Prepare("refused", 3, std::move(records));
+  cluster_.FailProduceRequests(
+      {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD});
+  const auto start = Clock::now();
+  PipelineRun run(options_, producer_);
+  ASSERT_TRUE(run.Wait(start + kRunDeadline))
+      << "did not exit when idle within 60 s; " << CountersText(run.counters());
+  std::printf("refused: ran %.1f s; %s\n",
+              std::chrono::duration<double>(Clock::now() - start).count(),
+              CountersText(run.counters()).c_str());
+  EXPECT_TRUE(run.status().ok()) << run.status();
+  const auto& c = run.counters();
+  EXPECT_GT(c.refused.load(), 0u);
+  EXPECT_EQ(c.delivery_failures.load(), 0u);
+  const auto out = ReadAll(cluster_.bootstrap(), outputs_);
+  const Accounting a = Account(out, /*exactly_once=*/false, /*require_all=*/true);
+  EXPECT_GT(a.dead_letters, 0u);
+  EXPECT_EQ(a.dead_letters, c.dead_letters.load());
+  int refusals = 0;
+  for (const auto& [reason, n] : a.dead_letter_reasons) {
+    EXPECT_TRUE(reason == "output_too_large" || reason == "output_refused") << reason;
+    refusals += n;
+  }
+  EXPECT_GT(refusals, 0);
+  ExpectCommittedAtEnd();
 }
 
 }  // namespace

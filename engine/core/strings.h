@@ -12,6 +12,8 @@
 namespace wirescan::core {
 
 inline absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+// The other way round (Status::message(), StrCat results into std::string_view parameters).
+inline std::string_view StdSv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 // The same bytes as `a`, compared one byte at a time: for the short literals of the grammars
 // (a connector, 億, 年底), which mostly differ at the first byte. `a == b` calls memcmp, and

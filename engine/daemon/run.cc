@@ -8,8 +8,10 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -18,6 +20,7 @@
 #include "engine/core/strings.h"
 #include "engine/core/thread.h"
 #include "engine/emit/kafka_sink.h"
+#include "engine/emit/output_limits.h"
 #include "engine/emit/output_writer.h"
 #include "engine/metrics/http_server.h"
 #include "engine/metrics/kafka_stats.h"
@@ -126,18 +129,48 @@ std::vector<std::string> OutputTopics(const pipeline::PipelineOptions& options,
 // Start-up admin work needs a client but no deliveries.
 class NoDeliveries : public emit::DeliveryListener {
  public:
-  void OnDelivery(void*, bool, std::string_view) override {}
+  void OnDelivery(void*, emit::Delivery, std::string_view, std::string_view) override {}
 };
 
+// The size settings of the configuration (explicit producer limits, the consumer's receive
+// limit) and the output topics' max.message.bytes, for emit::PlanOutputSizes.
+emit::SizeSettings SizeSettingsOf(const pipeline::PipelineOptions& options,
+                                  const std::map<std::string, std::string>& producer_props,
+                                  std::vector<std::string> output_topics,
+                                  std::map<std::string, size_t> topic_max_bytes) {
+  emit::SizeSettings s;
+  s.max_record_bytes = options.max_record_bytes;
+  auto explicit_size = [&](const char* name) -> std::optional<size_t> {
+    auto it = producer_props.find(name);
+    size_t v = 0;
+    if (it == producer_props.end() || !absl::SimpleAtoi(it->second, &v)) return std::nullopt;
+    return v;
+  };
+  s.producer_max_bytes = explicit_size("message.max.bytes");
+  s.producer_batch_size = explicit_size("batch.size");
+  auto receive = emit::KafkaSink::EffectiveProperty(options.consumer_properties,
+                                                    "receive.message.max.bytes");
+  size_t v = 0;
+  if (receive.ok() && absl::SimpleAtoi(*receive, &v)) s.consumer_receive_max_bytes = v;
+  s.output_topics = std::move(output_topics);
+  s.topic_max_bytes = std::move(topic_max_bytes);
+  return s;
+}
+
 // Makes sure the output topics exist (created with as many partitions as the first input
-// topic) and returns the analysis topic's partition count; waits for the input topic (and so
-// for the cluster) until it exists or a stop is requested (then returns 0).
-int PrepareTopics(const pipeline::PipelineOptions& options,
-                  const std::map<std::string, std::string>& producer_props,
-                  const rules::RulePack& pack) {
+// topic), reads their max.message.bytes and plans the output size limit (*plan); returns the
+// analysis topic's partition count. Waits for the input topic (and so for the cluster) until it
+// exists or a stop is requested (then returns 0). FailedPrecondition: the size settings
+// contradict each other (emit::PlanOutputSizes), a configuration error. `describe_limits`
+// false: the topics are known to have Kafka's default limit (the embedded demo's mock cluster,
+// which answers DescribeConfigs only after a timeout).
+absl::StatusOr<int> PrepareTopics(const pipeline::PipelineOptions& options,
+                                  const std::map<std::string, std::string>& producer_props,
+                                  const rules::RulePack& pack, bool describe_limits,
+                                  emit::SizePlan* plan) {
   NoDeliveries none;
   auto admin = emit::KafkaSink::Create(producer_props, &none);
-  if (!admin.ok()) return 1;
+  if (!admin.ok()) return admin.status();
   int input_partitions = 0;
   for (int attempt = 0; !g_stop.load(std::memory_order_acquire); ++attempt) {
     auto n = (*admin)->PartitionCount(options.topics.front(), 2000);
@@ -153,8 +186,22 @@ int PrepareTopics(const pipeline::PipelineOptions& options,
     }
   }
   if (input_partitions == 0) return 0;  // stopping
-  absl::Status ensured = (*admin)->EnsureTopics(OutputTopics(options, pack), input_partitions, 10000);
+  const std::vector<std::string> outputs = OutputTopics(options, pack);
+  absl::Status ensured = (*admin)->EnsureTopics(outputs, input_partitions, 10000);
   if (!ensured.ok()) core::LogWarning("output topics: ", ensured.message());
+  // The topics' limits decide what the producer may send. Without them (a broker or cluster
+  // without DescribeConfigs, no DESCRIBE_CONFIGS permission) Kafka's default is assumed, and
+  // an output a topic refuses all the same is dead-lettered when its delivery report says so.
+  absl::StatusOr<std::map<std::string, size_t>> limits = std::map<std::string, size_t>();
+  if (describe_limits) limits = (*admin)->TopicMaxMessageBytes(outputs, 5000);
+  if (!limits.ok()) {
+    core::LogWarning("cannot read max.message.bytes of the output topics (", limits.status().message(),
+                     "): assuming Kafka's default ", emit::kDefaultTopicMaxBytes);
+    limits = std::map<std::string, size_t>();
+  }
+  auto planned = emit::PlanOutputSizes(SizeSettingsOf(options, producer_props, outputs, *limits));
+  if (!planned.ok()) return planned.status();
+  *plan = *planned;
   if (options.analysis_topic == "-") return 1;
   auto n = (*admin)->PartitionCount(options.analysis_topic, 5000);
   return n.ok() ? *n : 1;
@@ -165,9 +212,10 @@ int PrepareTopics(const pipeline::PipelineOptions& options,
 // (/metrics, /healthz, /readyz) listens on `metrics_address` from the start, so a process that
 // waits for its cluster is visibly alive but not ready.
 int RunPipeline(pipeline::PipelineOptions options,
-                const std::map<std::string, std::string>& producer_props,
+                std::map<std::string, std::string> producer_props,
                 std::shared_ptr<const rules::RulePack> pack, const std::string& rules_dir,
                 const std::string& cache_dir, const std::string& metrics_address,
+                bool describe_limits = true,
                 const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
   // librdkafka statistics of both clients (engine/metrics/kafka_stats.h); declared before the
   // registry whose collector reads them, so they outlive it.
@@ -188,9 +236,12 @@ int RunPipeline(pipeline::PipelineOptions options,
              probe.RecordReload(ok);
              if (ok) probe.SetRulesVersion(version);
            }},
-      &live, [&](const rules::RulePack& next) {
-        // A reloaded pack may name new event topics: create them before it goes live.
-        PrepareTopics(options, producer_props, next);
+      &live, [&](const rules::RulePack& next) -> absl::Status {
+        // A reloaded pack may name new event topics: create them before it goes live. The
+        // running producer's limits must suit them (they count as set explicitly).
+        emit::SizePlan plan;
+        absl::StatusOr<int> prepared = PrepareTopics(options, producer_props, next, describe_limits, &plan);
+        if (!prepared.ok()) return prepared.status();
         return absl::OkStatus();
       });
   options.consumer_stats = &consumer_stats;
@@ -232,8 +283,21 @@ int RunPipeline(pipeline::PipelineOptions options,
   core::LogInfo("admin endpoint on http://", (*server)->address(),
                 " (/metrics, /healthz, /readyz, POST /-/reload)");
 
-  options.analysis_partitions = PrepareTopics(options, producer_props, *pack);
+  emit::SizePlan plan;
+  absl::StatusOr<int> prepared = PrepareTopics(options, producer_props, *pack, describe_limits, &plan);
+  if (!prepared.ok()) {
+    core::LogError(prepared.status().message());
+    return absl::IsFailedPrecondition(prepared.status()) ? kExitConfig : 1;
+  }
+  options.analysis_partitions = *prepared;
   if (options.analysis_partitions == 0) return 0;  // stopped before the cluster was there
+  // From here on the producer's limits are fixed: a reload checks new topics against them.
+  producer_props["message.max.bytes"] = absl::StrCat(plan.max_bytes);
+  producer_props["batch.size"] = absl::StrCat(std::min(plan.batch_size, plan.max_bytes));
+  options.max_message_bytes = plan.max_bytes;
+  core::LogInfo("output size limit ", plan.max_bytes, " bytes (smallest output topic limit: ",
+                plan.smallest_topic, " ", plan.smallest_topic_bytes, "); input limit ",
+                options.max_record_bytes);
   if (absl::Status watching = reloader.Start(); !watching.ok()) {
     core::LogWarning("rule reload on change disabled: ", watching.message());
   }
@@ -428,7 +492,8 @@ int RunEmbedded(bool exit_when_idle) {
   });
   // The demo's admin endpoint takes any free port (the log line says which).
   int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack, rules_dir, "",
-                         "127.0.0.1:0", [&](const pipeline::PipelineCounters& c) {
+                         "127.0.0.1:0", /*describe_limits=*/false,
+                         [&](const pipeline::PipelineCounters& c) {
                            expected.store(static_cast<int64_t>(c.events.load()));
                          });
   // The printer stops by itself once it printed every produced event; bounded.

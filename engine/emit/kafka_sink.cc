@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,45 @@ absl::Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::stri
   return absl::OkStatus();
 }
 
+// What a delivery error means for the message: some refuse it for what it is (producing it
+// again would fail the same way, and the producer goes on with the others); the rest mean it
+// was lost.
+Delivery Classify(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:     // local (message.max.bytes) or the broker
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return Delivery::kTooLarge;
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:          // e.g. a compacted topic's record check
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:             // the broker found the record corrupt
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+      return Delivery::kRefused;
+    default:
+      return Delivery::kFailed;
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> KafkaSink::EffectiveProperty(
+    const std::map<std::string, std::string>& properties, const std::string& name) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  absl::Status s = SetAll(conf, properties);
+  std::string value;
+  if (s.ok()) {
+    size_t size = 0;
+    if (rd_kafka_conf_get(conf, name.c_str(), nullptr, &size) != RD_KAFKA_CONF_OK) {
+      s = absl::InvalidArgumentError(absl::StrCat("unknown librdkafka property ", name));
+    } else {
+      value.resize(size);
+      rd_kafka_conf_get(conf, name.c_str(), value.data(), &size);
+      value.resize(size > 0 ? size - 1 : 0);  // size counts the NUL
+    }
+  }
+  rd_kafka_conf_destroy(conf);
+  if (!s.ok()) return s;
+  return value;
+}
 
 absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
     const std::map<std::string, std::string>& properties, DeliveryListener* listener,
@@ -41,6 +80,13 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
     rd_kafka_conf_destroy(conf);
     return s;
   }
+  {
+    char value[32];
+    size_t size = sizeof(value);
+    if (rd_kafka_conf_get(conf, "message.max.bytes", value, &size) == RD_KAFKA_CONF_OK) {
+      sink->max_message_bytes_ = std::strtoull(value, nullptr, 10);
+    }
+  }
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* msg, void* op) {
     OnDeliveryReport(rk, msg, op);
   });
@@ -55,6 +101,13 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
     auto* self = static_cast<KafkaSink*>(opaque);
     self->errors_.fetch_add(1, std::memory_order_relaxed);
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->connected_.store(false);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      // The idempotent producer cannot guarantee order or no-loss any more.
+      char fatal[512];
+      rd_kafka_resp_err_t original = rd_kafka_fatal_error(self->rk_, fatal, sizeof(fatal));
+      self->listener_->OnFatalError(
+          absl::StrCat(rd_kafka_err2name(original), ": ", fatal));
+    }
     core::LogWarning("producer: ", rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)), ": ",
                      reason);
   });
@@ -82,11 +135,13 @@ KafkaSink::~KafkaSink() {
 void KafkaSink::OnDeliveryReport(rd_kafka_t*, const void* msg_ptr, void* opaque) {
   auto* sink = static_cast<KafkaSink*>(opaque);
   const auto* msg = static_cast<const rd_kafka_message_t*>(msg_ptr);
+  const char* topic = rd_kafka_topic_name(msg->rkt);
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     sink->connected_.store(true, std::memory_order_relaxed);
-    sink->listener_->OnDelivery(msg->_private, true, {});
+    sink->listener_->OnDelivery(msg->_private, Delivery::kDelivered, topic, {});
   } else {
-    sink->listener_->OnDelivery(msg->_private, false, rd_kafka_err2str(msg->err));
+    sink->listener_->OnDelivery(msg->_private, Classify(msg->err), topic,
+                                rd_kafka_err2str(msg->err));
   }
 }
 
@@ -114,7 +169,9 @@ absl::Status KafkaSink::Produce(const OutputMessage& m) {
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();  // headers now owned by rk
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || aborted_.load(std::memory_order_acquire)) {
       rd_kafka_headers_destroy(headers);
-      return absl::UnavailableError(absl::StrCat("produce to ", topic, ": ", rd_kafka_err2str(err)));
+      std::string what = absl::StrCat("produce to ", topic, ": ", rd_kafka_err2str(err));
+      if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) return absl::OutOfRangeError(what);
+      return absl::UnavailableError(what);
     }
     // The producer queue is full: wait for deliveries to make room (the delivery thread polls).
     // This blocks the worker, its partition queues fill, and the consumer pauses them.
@@ -190,6 +247,54 @@ absl::Status KafkaSink::EnsureTopics(const std::vector<std::string>& topics, int
   rd_kafka_queue_destroy(queue);
   for (rd_kafka_NewTopic_t* nt : news) rd_kafka_NewTopic_destroy(nt);
   return status;
+}
+
+absl::StatusOr<std::map<std::string, size_t>> KafkaSink::TopicMaxMessageBytes(
+    const std::vector<std::string>& topics, int timeout_ms) {
+  std::map<std::string, size_t> out;
+  if (topics.empty()) return out;
+  std::vector<rd_kafka_ConfigResource_t*> resources;
+  for (const std::string& t : topics) {
+    resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
+  }
+  char err[512];
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk_);
+  rd_kafka_AdminOptions_t* options =
+      rd_kafka_AdminOptions_new(rk_, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+  rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, err, sizeof(err));
+  rd_kafka_DescribeConfigs(rk_, resources.data(), resources.size(), options, queue);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
+  absl::Status status = absl::OkStatus();
+  if (ev == nullptr) {
+    status = absl::DeadlineExceededError("DescribeConfigs timed out");
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = absl::UnavailableError(absl::StrCat("DescribeConfigs: ",
+                                                 rd_kafka_event_error_string(ev)));
+  } else if (const rd_kafka_DescribeConfigs_result_t* res =
+                 rd_kafka_event_DescribeConfigs_result(ev)) {
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t** described =
+        rd_kafka_DescribeConfigs_result_resources(res, &n);
+    for (size_t i = 0; i < n; ++i) {
+      if (rd_kafka_ConfigResource_error(described[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      size_t entries = 0;
+      const rd_kafka_ConfigEntry_t** configs =
+          rd_kafka_ConfigResource_configs(described[i], &entries);
+      for (size_t e = 0; e < entries; ++e) {
+        const char* value = rd_kafka_ConfigEntry_value(configs[e]);
+        if (value != nullptr &&
+            std::string_view(rd_kafka_ConfigEntry_name(configs[e])) == "max.message.bytes") {
+          out[rd_kafka_ConfigResource_name(described[i])] = std::strtoull(value, nullptr, 10);
+        }
+      }
+    }
+  }
+  if (ev != nullptr) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_ConfigResource_destroy_array(resources.data(), resources.size());
+  if (!status.ok()) return status;
+  return out;
 }
 
 }  // namespace wirescan::emit

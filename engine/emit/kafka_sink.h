@@ -27,7 +27,9 @@ namespace wirescan::emit {
 class KafkaSink : public Sink {
  public:
   // `properties`: librdkafka settings (bootstrap.servers at least); wirescan adds
-  // enable.idempotence=true. REQUIRES: `listener` outlives the sink. `stats` (optional, must
+  // enable.idempotence=true. Delivery reports are classified (Delivery): a refusal of one
+  // message (too large, invalid record) is kRefused, anything else kFailed; a fatal producer
+  // error reaches DeliveryListener::OnFatalError. REQUIRES: `listener` outlives the sink. `stats` (optional, must
   // outlive the sink) receives librdkafka's statistics on ws:delivery every
   // statistics.interval.ms (default 5 s).
   static absl::StatusOr<std::unique_ptr<KafkaSink>> Create(
@@ -48,6 +50,20 @@ class KafkaSink : public Sink {
   // Creates the topics that do not exist yet (partitions each, the broker's default
   // replication factor); existing topics are left as they are.
   absl::Status EnsureTopics(const std::vector<std::string>& topics, int partitions, int timeout_ms);
+  // Each topic's max.message.bytes (DescribeConfigs; the topic's own value or the broker's
+  // default). Errors: the request failed as a whole (an older broker, no DescribeConfigs
+  // permission, a cluster that does not implement it); a topic whose entry failed is absent.
+  absl::StatusOr<std::map<std::string, size_t>> TopicMaxMessageBytes(
+      const std::vector<std::string>& topics, int timeout_ms);
+
+  // The producer's message.max.bytes as configured (what Produce() accepts: see
+  // output_limits.h, RecordSize).
+  size_t max_message_bytes() const { return max_message_bytes_; }
+
+  // The value librdkafka would use for `name` given `properties` (its default if not set), or
+  // InvalidArgument if a property is invalid.
+  static absl::StatusOr<std::string> EffectiveProperty(
+      const std::map<std::string, std::string>& properties, const std::string& name);
 
   rd_kafka_t* handle() { return rk_; }
 
@@ -63,6 +79,7 @@ class KafkaSink : public Sink {
 
   rd_kafka_t* rk_ = nullptr;
   DeliveryListener* listener_ = nullptr;
+  size_t max_message_bytes_ = 0;
   metrics::KafkaClientStats* stats_ = nullptr;
   std::atomic<bool> stop_{false};     // release in ~KafkaSink, acquire in DeliveryLoop
   std::atomic<bool> aborted_{false};  // release in Abort(), acquire in Produce()

@@ -31,19 +31,37 @@ struct OutputMessage {
   void* opaque = nullptr;  // handed back to the listener
 };
 
+// The fate of one produced message.
+enum class Delivery : uint8_t {
+  kDelivered,
+  // Refused for what it is, permanently: retrying cannot help and the other messages are
+  // unaffected. The caller decides what becomes of the input (wirescan: a dead letter).
+  kTooLarge,  // larger than the producer's, the broker's or the topic's limit
+  kRefused,   // another refusal of this record (invalid record, corrupt, bad timestamp)
+  // Not delivered after the producer's retries (brokers unreachable, timed out, purged): the
+  // message is lost unless its input is processed again.
+  kFailed,
+};
+
 class DeliveryListener {
  public:
   virtual ~DeliveryListener() = default;
-  // `ok` false: the message could not be delivered after the producer's retries (`error` says
-  // why). Called once per produced message, on the sink's delivery thread.
-  virtual void OnDelivery(void* opaque, bool ok, std::string_view error) = 0;
+  // Called once per produced message, on the sink's delivery thread (or the thread that
+  // flushes), with the message's topic; `error` says why when not delivered.
+  virtual void OnDelivery(void* opaque, Delivery result, std::string_view topic,
+                          std::string_view error) = 0;
+  // The producer cannot go on (a fatal idempotent-producer error): nothing produced after this
+  // is guaranteed; the owner must stop without committing past its undelivered outputs.
+  virtual void OnFatalError(std::string_view error) { (void)error; }
 };
 
 class Sink {
  public:
   virtual ~Sink() = default;
   // Queues one message. Blocks while the producer's queue is full (backpressure) until there is
-  // room or `Abort()` was called. Errors: the message was not queued (no delivery report).
+  // room or `Abort()` was called. Errors: the message was not queued (no delivery report);
+  // OutOfRange: this message can never be produced as it is (larger than the producer's
+  // message.max.bytes), other messages can; any other code: the sink cannot produce.
   virtual absl::Status Produce(const OutputMessage& message) = 0;
   // Makes blocked and future Produce() calls fail fast (shutdown).
   virtual void Abort() = 0;

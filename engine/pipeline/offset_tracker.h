@@ -32,13 +32,22 @@ class OffsetTracker {
     // published to the consumer thread by the queue's Pop (release) / Size (acquire).
     bool skipped = false;
     std::atomic<int32_t> pending{0};
+    // The input message while its outputs are pending (set by the worker before it produces
+    // them; whoever completes the slot destroys it), so that an output the broker refuses can
+    // still be replaced by a dead letter of the input. Null for a skipped message.
+    void* input = nullptr;
+    // Set by the first refusal of one of the slot's outputs: the input is dead-lettered once.
+    std::atomic<bool> rerouted{false};
+    void* owner = nullptr;  // the tracker's context (constant): its partition
   };
 
-  explicit OffsetTracker(size_t capacity) {
+  // `owner`: a context every slot carries (Slot::owner), e.g. the partition it belongs to.
+  explicit OffsetTracker(size_t capacity, void* owner = nullptr) {
     size_t cap = 1;
     while (cap < capacity) cap <<= 1;
     mask_ = cap - 1;
     slots_ = std::make_unique<Slot[]>(cap);
+    for (size_t i = 0; i < cap; ++i) slots_[i].owner = owner;
   }
 
   // Registers the next consumed offset; nullptr if `capacity` offsets are already in flight
@@ -49,6 +58,8 @@ class OffsetTracker {
     s.offset = offset;
     s.timestamp_ms = timestamp_ms;
     s.skipped = false;
+    s.input = nullptr;
+    s.rerouted.store(false, std::memory_order_relaxed);
     s.pending.store(1, std::memory_order_relaxed);  // published by the queue hand-off
     ++tail_;
     return &s;
@@ -80,6 +91,12 @@ class OffsetTracker {
   // The oldest live slot, or nullptr. Consumer thread.
   const Slot* Front() const { return head_ == tail_ ? nullptr : &slots_[head_ & mask_]; }
   uint64_t InFlight() const { return tail_ - head_; }
+  // Every live slot (not yet moved past), oldest first. Consumer thread, or any thread once no
+  // other thread uses the tracker.
+  template <typename F>
+  void ForEachLive(F&& f) {
+    for (uint64_t i = head_; i < tail_; ++i) f(slots_[i & mask_]);
+  }
 
  private:
   uint64_t mask_ = 0;

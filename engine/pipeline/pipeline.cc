@@ -14,6 +14,7 @@
 #include "engine/core/spsc_queue.h"
 #include "engine/core/strings.h"
 #include "engine/core/thread.h"
+#include "engine/emit/output_limits.h"
 #include "engine/extract/extractor.h"
 #include "engine/pipeline/offset_tracker.h"
 #include "absl/container/flat_hash_map.h"
@@ -43,14 +44,60 @@ struct Item {
   OffsetTracker::Slot* slot = nullptr;
 };
 
+// What an output is, carried in the low bits of its delivery opaque (the slot pointer): what
+// to do when the broker refuses it.
+enum OutputKind : uintptr_t {
+  kPrimary = 0,     // an analysis or event (or a pass-through copy): dead-letter the input
+  kDeadLetter = 1,  // a dead letter: produce the last-resort one (a short prefix)
+  kLastResort = 2,  // the last-resort dead letter: nothing is left to try, stop
+};
+constexpr uintptr_t kKindMask = 3;
+static_assert(alignof(OffsetTracker::Slot) > kKindMask);
+void* Tag(OffsetTracker::Slot* slot, OutputKind kind) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(slot) | kind);
+}
+OffsetTracker::Slot* SlotOf(void* opaque) {
+  return reinterpret_cast<OffsetTracker::Slot*>(reinterpret_cast<uintptr_t>(opaque) & ~kKindMask);
+}
+OutputKind KindOf(void* opaque) {
+  return static_cast<OutputKind>(reinterpret_cast<uintptr_t>(opaque) & kKindMask);
+}
+
+// The last-resort dead letter keeps this much of the input (and of its key).
+constexpr size_t kLastResortValueBytes = 1024;
+constexpr size_t kLastResortKeyBytes = 256;
+
+// An output the broker refused: its input is dead-lettered by the partition's worker.
+struct Refusal {
+  OffsetTracker::Slot* slot = nullptr;
+  OutputKind kind = kPrimary;
+  bool too_large = false;  // refused for its size
+  std::string topic;
+  std::string error;
+};
+
 // One assigned input partition. Queue: SPSC, pushed by ws:consumer, popped by its worker.
 // Tracker: see OffsetTracker. The remaining fields belong to the consumer thread.
 struct PartitionState {
   PartitionState(TopicPartition tp_in, size_t capacity)
-      : tp(std::move(tp_in)), queue(capacity), tracker(capacity * 2) {}
+      : tp(std::move(tp_in)), queue(capacity), tracker(capacity * 2, this) {}
+  ~PartitionState() {
+    // Inputs still held by slots whose outputs never all completed (a fatal stop, a revoke
+    // that timed out). Runs once no thread uses the state (after the sink is gone).
+    tracker.ForEachLive([](OffsetTracker::Slot& s) {
+      if (s.input != nullptr && s.pending.load(std::memory_order_acquire) > 0) {
+        rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(s.input));
+      }
+    });
+  }
   const TopicPartition tp;
   core::SpscQueue<Item> queue;
   OffsetTracker tracker;
+  // Outputs refused by the broker, pushed by the delivery thread(s), taken by the worker. The
+  // mutex is taken only on a refusal, never per message.
+  absl::Mutex refusals_mu;
+  std::vector<Refusal> refusals ABSL_GUARDED_BY(refusals_mu);
+  std::atomic<bool> has_refusals{false};  // release by the pusher, acquire by the worker
   PipelineProbe::PartitionMetrics metrics;  // null children without a probe
   // Written by ws:consumer, read by the metrics collector (relaxed: gauges).
   std::atomic<int64_t> position{-1};          // next offset to consume
@@ -86,10 +133,15 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
            !stopping_.load(std::memory_order_acquire);
   }
 
-  // Records the end-to-end latency when `slot`'s last pending step completes.
+  // Releases one pending step of `slot`; the last one destroys the held input and records the
+  // end-to-end latency.
   void Complete(OffsetTracker::Slot* slot) {
-    const int64_t ts = slot->timestamp_ms;  // read before the release that may free the slot
-    if (OffsetTracker::Release(slot) && probe_ != nullptr && ts > 0) {
+    // Read before the release that may free the slot for reuse.
+    const int64_t ts = slot->timestamp_ms;
+    void* input = slot->input;
+    if (!OffsetTracker::Release(slot)) return;
+    if (input != nullptr) rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(input));
+    if (probe_ != nullptr && ts > 0) {
       const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
@@ -97,20 +149,61 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
     }
   }
 
-  // --- DeliveryListener (ws:delivery) ---
-  void OnDelivery(void* opaque, bool ok, std::string_view error) override {
-    if (ok) {
-      counters_->delivered.fetch_add(1, std::memory_order_relaxed);
-      Complete(static_cast<OffsetTracker::Slot*>(opaque));
-      return;
-    }
-    // The producer gave up after its retries. Not releasing the slot keeps every offset from
-    // this one on uncommitted; the daemon stops and a restart reprocesses them.
-    counters_->delivery_failures.fetch_add(1, std::memory_order_relaxed);
+  // Stops the pipeline without committing past what is not delivered.
+  void Fail(std::string_view what) {
     if (!fatal_.exchange(true, std::memory_order_acq_rel)) {
-      core::LogError("delivery failed: ", core::Sv(error), "; stopping without committing past it");
+      core::LogError(core::Sv(what), "; stopping without committing past it");
     }
   }
+
+  // --- DeliveryListener (ws:delivery, or the thread in the sink's Flush) ---
+  void OnDelivery(void* opaque, emit::Delivery result, std::string_view topic,
+                  std::string_view error) override {
+    OffsetTracker::Slot* slot = SlotOf(opaque);
+    switch (result) {
+      case emit::Delivery::kDelivered:
+        counters_->delivered.fetch_add(1, std::memory_order_relaxed);
+        Complete(slot);
+        return;
+      case emit::Delivery::kTooLarge:
+      case emit::Delivery::kRefused:
+        counters_->refused.fetch_add(1, std::memory_order_relaxed);
+        Refused(slot, KindOf(opaque), result == emit::Delivery::kTooLarge, topic, error);
+        return;
+      case emit::Delivery::kFailed:
+        // The producer gave up after its retries. Not releasing the slot keeps every offset
+        // from this one on uncommitted; the daemon stops and a restart reprocesses them.
+        counters_->delivery_failures.fetch_add(1, std::memory_order_relaxed);
+        Fail(absl::StrCat("delivery to ", core::Sv(topic), " failed: ", core::Sv(error)));
+        return;
+    }
+  }
+  void OnFatalError(std::string_view error) override {
+    Fail(absl::StrCat("fatal producer error: ", core::Sv(error)));
+  }
+
+  // The broker (or the producer) refused one output of `slot` for what it is: the input goes to
+  // the dead-letter topic instead (once), produced by the partition's worker.
+  void Refused(OffsetTracker::Slot* slot, OutputKind kind, bool too_large, std::string_view topic,
+               std::string_view error) {
+    if (kind == kLastResort) {
+      Fail(absl::StrCat("the dead-letter topic ", core::Sv(topic), " refused even a ",
+                        kLastResortValueBytes, "-byte dead letter: ", core::Sv(error)));
+      return;
+    }
+    if (kind == kPrimary && slot->rerouted.exchange(true, std::memory_order_acq_rel)) {
+      Complete(slot);  // the input is already being dead-lettered
+      return;
+    }
+    auto* p = static_cast<PartitionState*>(slot->owner);
+    {
+      absl::MutexLock lock(&p->refusals_mu);
+      p->refusals.push_back({slot, kind, too_large, std::string(topic), std::string(error)});
+      p->has_refusals.store(true, std::memory_order_release);
+    }
+    WakeWorker(p->worker);
+  }
+  void WakeWorker(int worker);
 
   // --- RebalanceHandler (ws:consumer, inside Poll) ---
   void OnAssigned(const std::vector<TopicPartition>& partitions) override;
@@ -245,7 +338,9 @@ class PipelineManager::Impl::Worker {
   }
 
   bool ProcessBatch(PartitionState* p) {
-    if (p->queue.Front() == nullptr) return false;
+    bool worked = false;
+    if (p->has_refusals.load(std::memory_order_acquire)) worked = DeadLetterRefused(p);
+    if (p->queue.Front() == nullptr) return worked;
     // Between batches: a reloaded rule pack takes effect here (one atomic load if unchanged).
     if (owner_->rules_->Changed(&rules_seen_)) {
       std::shared_ptr<const rules::RulePack> next = owner_->rules_->Get();
@@ -263,23 +358,33 @@ class PipelineManager::Impl::Worker {
       if (item == nullptr) break;
       if (p->revoking.load(std::memory_order_acquire)) {
         item->slot->skipped = true;  // never committed: it stays pending
+        rd_kafka_message_destroy(item->message);
       } else {
+        // From here the slot owns the message: it is destroyed with the slot's last output.
+        item->slot->input = item->message;
         Process(*p, *item);
       }
-      rd_kafka_message_destroy(item->message);
       p->queue.Pop();
       ++n;
     }
-    return n > 0;
+    return true;
   }
 
-  void Produce(const emit::OutputMessage& m) {
-    absl::Status s = sink_->Produce(m);
+  // Queues one output of `slot` (one more pending step until its delivery report). Returns OK,
+  // OutOfRange (refused for its size: the caller decides) or another error (the pipeline stops).
+  absl::Status Produce(const emit::OutputMessage& m, OffsetTracker::Slot* slot, OutputKind kind) {
+    OffsetTracker::AddOutputs(slot, 1);
+    emit::OutputMessage tagged = m;
+    tagged.opaque = Tag(slot, kind);
+    absl::Status s = sink_->Produce(tagged);
     if (!s.ok()) {
-      // Not queued: no delivery report will come; the slot stays pending and nothing at or
-      // after this offset is committed.
-      if (!owner_->fatal_.exchange(true)) core::LogError("produce failed: ", s.message());
-      return;
+      // Not queued: no delivery report will come. The guard keeps the slot pending.
+      OffsetTracker::Release(slot);
+      if (!absl::IsOutOfRange(s)) {
+        // Nothing at or after this offset is committed.
+        owner_->Fail(absl::StrCat("produce failed: ", s.message()));
+      }
+      return s;
     }
     owner_->counters_->produced.fetch_add(1, std::memory_order_relaxed);
     if (owner_->probe_ != nullptr) {
@@ -291,6 +396,7 @@ class PipelineManager::Impl::Worker {
       it->second.messages->Inc();
       it->second.bytes->Inc(m.value.size());
     }
+    return s;
   }
 
   // Counts the mentions and events of one analysis (per rule pack children, no lock).
@@ -306,29 +412,108 @@ class PipelineManager::Impl::Worker {
     }
   }
 
+  // The dead letter of `slot`'s input: the input's key and bytes, with why and where it came
+  // from, cut to a prefix if it does not fit the output limit (emit::FitDeadLetter).
+  // `source_headers`: topic, partition, offset, rules version.
+  void ProduceDeadLetter(OffsetTracker::Slot* slot, std::span<const emit::Header> source_headers,
+                         std::string_view reason, std::string_view detail, OutputKind kind) {
+    const auto* msg = static_cast<const rd_kafka_message_t*>(slot->input);
+    std::string_view payload(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
+    std::string_view key(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0);
+    emit::Header headers[8];
+    std::copy(source_headers.begin(), source_headers.end(), headers);
+    headers[4] = {"wirescan-dlq-reason", reason};
+    headers[5] = {"wirescan-dlq-message", detail};
+    size_t limit = owner_->options_.max_message_bytes;
+    if (kind == kLastResort) {
+      key = key.substr(0, kLastResortKeyBytes);
+      limit = std::min(limit, emit::RecordSize(key, payload.substr(0, kLastResortValueBytes),
+                                               std::span(headers, 6)) +
+                                  emit::kDeadLetterHeaderReserve);
+    }
+    for (;;) {
+      std::string_view k = key, v = payload;
+      bool truncated = false;
+      emit::FitDeadLetter(limit, std::span(headers, 6), &k, &v, &truncated);
+      size_t n = 6;
+      if (truncated) {
+        original_size_ = absl::StrCat(payload.size());
+        headers[n++] = {emit::kOriginalSizeHeader, original_size_};
+        headers[n++] = {emit::kTruncatedHeader, "true"};
+      }
+      absl::Status s = Produce({owner_->options_.dead_letter_topic, -1, k, v,
+                                std::span(headers, n), nullptr},
+                               slot, kind);
+      // Refused for its size although it fits message.max.bytes by our count: ask for less.
+      if (absl::IsOutOfRange(s) && limit > emit::kMinOutputBytes / 2) {
+        limit /= 2;
+        continue;
+      }
+      if (absl::IsOutOfRange(s)) owner_->Fail(absl::StrCat("dead letter refused: ", s.message()));
+      break;
+    }
+    owner_->counters_->dead_letters.fetch_add(1, std::memory_order_relaxed);
+    if (owner_->probe_ != nullptr) owner_->probe_->DeadLetter(reason)->Inc();
+  }
+
+  // Dead-letters the inputs whose outputs the broker refused (PartitionState::refusals).
+  bool DeadLetterRefused(PartitionState* p) {
+    std::vector<Refusal> todo;
+    {
+      absl::MutexLock lock(&p->refusals_mu);
+      todo.swap(p->refusals);
+      p->has_refusals.store(false, std::memory_order_relaxed);
+    }
+    for (const Refusal& r : todo) {
+      std::string partition = absl::StrCat(p->tp.partition);
+      std::string offset = absl::StrCat(r.slot->offset);
+      const emit::Header source[4] = {{"wirescan-source-topic", p->tp.topic},
+                                      {"wirescan-source-partition", partition},
+                                      {"wirescan-source-offset", offset},
+                                      {"wirescan-rules-version", pack_->version}};
+      if (r.kind == kPrimary) {
+        ProduceDeadLetter(r.slot, source, r.too_large ? "output_too_large" : "output_refused",
+                          absl::StrCat(r.topic, " refused an output of this input: ", r.error),
+                          kDeadLetter);
+      } else {
+        ProduceDeadLetter(r.slot, source, "dead_letter_refused",
+                          absl::StrCat(r.topic, " refused the dead letter of this input: ",
+                                       r.error, "; this one keeps ", kLastResortValueBytes,
+                                       " bytes of it"),
+                          kLastResort);
+      }
+      owner_->Complete(r.slot);  // the refused output's step
+    }
+    return !todo.empty();
+  }
+
   void Process(const PartitionState& p, const Item& item) {
     const rd_kafka_message_t* msg = item.message;
+    OffsetTracker::Slot* slot = item.slot;
     const PipelineOptions& opt = owner_->options_;
     PipelineCounters& c = *owner_->counters_;
     std::string_view payload(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
     std::string_view key(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0);
     partition_text_ = absl::StrCat(p.tp.partition);
     offset_text_ = absl::StrCat(msg->offset);
-    emit::Header headers[6] = {
+    emit::Header headers[5] = {
         {"wirescan-source-topic", p.tp.topic},
         {"wirescan-source-partition", partition_text_},
         {"wirescan-source-offset", offset_text_},
         {"wirescan-rules-version", pack_->version},
         {"content-type", kAnalysisType},
-        {},
     };
+    const std::span<const emit::Header> source(headers, 4);
 
     if (opt.passthrough) {
-      OffsetTracker::AddOutputs(item.slot, 1);
-      Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions, key, payload,
-               std::span(headers, 4), item.slot});
+      absl::Status s = Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions, key,
+                                payload, source, nullptr},
+                               slot, kPrimary);
+      if (absl::IsOutOfRange(s)) {
+        ProduceDeadLetter(slot, source, "output_too_large", core::StdSv(s.message()), kDeadLetter);
+      }
       c.analysed.fetch_add(1, std::memory_order_relaxed);
-      owner_->Complete(item.slot);
+      owner_->Complete(slot);
       return;
     }
     const auto started = std::chrono::steady_clock::now();
@@ -355,63 +540,102 @@ class PipelineManager::Impl::Worker {
         view.id = fallback_id_;
       }
     }
-    if (err == parse::RecordError::kOk && view.source.empty()) view.source = opt.default_source;
-    absl::Status analysed = absl::OkStatus();
-    const v1::ArticleAnalysis* analysis = nullptr;  // extractor_'s, until its next article
-    if (err == parse::RecordError::kOk) {
-      absl::StatusOr<const v1::ArticleAnalysis*> r =
-          extractor_.Analyze(view, {.include_text = opt.include_text});
-      if (r.ok()) {
-        analysis = *r;
-      } else {
-        analysed = r.status();
-        err = parse::RecordError::kNotJson;  // unreachable in practice; reported below
-      }
-    }
-
     if (err != parse::RecordError::kOk) {
-      // Dead letter: the input unchanged, with why and where it came from.
-      std::string_view reason = parse::RecordErrorName(err);
-      if (!analysed.ok()) {
-        reason = "extract_failed";
-        detail_ = std::string(analysed.message());
-      }
-      emit::Header dlq_headers[6] = {headers[0], headers[1], headers[2], headers[3],
-                                     {"wirescan-dlq-reason", reason},
-                                     {"wirescan-dlq-message", detail_}};
-      OffsetTracker::AddOutputs(item.slot, 1);
-      Produce({opt.dead_letter_topic, -1, key, payload, dlq_headers, item.slot});
-      c.dead_letters.fetch_add(1, std::memory_order_relaxed);
-      if (owner_->probe_ != nullptr) {
-        (analysed.ok() ? owner_->probe_->DeadLetter(err) : owner_->probe_->ExtractFailed())->Inc();
-      }
-      owner_->Complete(item.slot);  // the guard: processing is done
+      ProduceDeadLetter(slot, source, parse::RecordErrorName(err), detail_, kDeadLetter);
+      owner_->Complete(slot);  // the guard: processing is done
       return;
     }
+    if (view.source.empty()) view.source = opt.default_source;
+    absl::StatusOr<const v1::ArticleAnalysis*> analysed =
+        extractor_.Analyze(view, {.include_text = opt.include_text});
+    if (!analysed.ok()) {  // unreachable in practice
+      ProduceDeadLetter(slot, source, "extract_failed", core::StdSv(analysed.status().message()),
+                        kDeadLetter);
+      owner_->Complete(slot);
+      return;
+    }
+    const v1::ArticleAnalysis* analysis = *analysed;  // extractor_'s, until its next article
 
+    // Every output's size is settled before the first is produced: an input gets its analysis
+    // (maybe cut) and all its events, or one dead letter.
+    const size_t limit = opt.max_message_bytes;
+    const std::span<const emit::Header> output_headers(headers, 5);
+    const int n_events = analysis->events_size();
+    if (event_bytes_.size() < static_cast<size_t>(n_events)) event_bytes_.resize(n_events);
+    for (int i = 0; i < n_events; ++i) {
+      const v1::Event& e = analysis->events(i);
+      e.SerializeToString(&event_bytes_[i]);
+      const size_t size = emit::RecordSize(EventKey(e), event_bytes_[i], output_headers);
+      if (size > limit) {
+        ProduceDeadLetter(slot, source, "output_too_large",
+                          absl::StrCat("event ", e.type(), " ", e.id(), " of ", size,
+                                       " bytes exceeds the output limit of ", limit, " bytes"),
+                          kDeadLetter);
+        owner_->Complete(slot);
+        return;
+      }
+    }
     const bool with_analysis = opt.analysis_topic != "-";
-    OffsetTracker::AddOutputs(item.slot, (with_analysis ? 1 : 0) + analysis->events_size());
     if (with_analysis) {
       analysis->SerializeToString(&buffer_);
-      Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions,
-               analysis->article().id(), buffer_, std::span(headers, 5), item.slot});
+      const size_t framing = emit::RecordSize(analysis->article().id(), {}, output_headers);
+      const size_t room = limit > framing ? limit - framing : 0;
+      if (buffer_.size() > room) {
+        const size_t full = buffer_.size();
+        switch (emit::FitAnalysis(*analysis, room, &buffer_, &cut_)) {
+          case emit::AnalysisFit::kWhole:
+            break;
+          case emit::AnalysisFit::kCut:
+            c.cut_analyses.fetch_add(1, std::memory_order_relaxed);
+            if (owner_->probe_ != nullptr) owner_->probe_->CutAnalyses()->Inc();
+            break;
+          case emit::AnalysisFit::kTooLarge:
+            ProduceDeadLetter(slot, source, "output_too_large",
+                              absl::StrCat("the analysis of ", full,
+                                           " bytes exceeds the output limit of ", limit,
+                                           " bytes even without its mentions and events"),
+                              kDeadLetter);
+            owner_->Complete(slot);
+            return;
+        }
+      }
+      absl::Status s = Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions,
+                                analysis->article().id(), buffer_, output_headers, nullptr},
+                               slot, kPrimary);
+      if (!s.ok()) {
+        // Refused by the producer although it fits by our count: the input is dead-lettered.
+        if (absl::IsOutOfRange(s)) {
+          ProduceDeadLetter(slot, source, "output_too_large", core::StdSv(s.message()), kDeadLetter);
+        }
+        owner_->Complete(slot);
+        return;
+      }
     }
     headers[4].value = kEventType;
-    for (const v1::Event& e : analysis->events()) {
-      e.SerializeToString(&buffer_);
+    for (int i = 0; i < n_events; ++i) {
+      const v1::Event& e = analysis->events(i);
       std::string topic = EventTopic(opt, e.type(), e.topic());
-      std::string_view event_key = e.primary_entity().empty() ? std::string_view(e.article_id())
-                                                              : std::string_view(e.primary_entity());
-      Produce({topic, -1, event_key, buffer_, std::span(headers, 5), item.slot});
+      absl::Status s =
+          Produce({topic, -1, EventKey(e), event_bytes_[i], output_headers, nullptr}, slot, kPrimary);
+      if (absl::IsOutOfRange(s) && !slot->rerouted.exchange(true, std::memory_order_acq_rel)) {
+        // As a refusal by the broker: the input is dead-lettered (its outputs so far stay).
+        ProduceDeadLetter(slot, source, "output_too_large", core::StdSv(s.message()), kDeadLetter);
+      }
+      if (!s.ok()) break;
     }
     c.analysed.fetch_add(1, std::memory_order_relaxed);
-    c.events.fetch_add(analysis->events_size(), std::memory_order_relaxed);
+    c.events.fetch_add(n_events, std::memory_order_relaxed);
     if (owner_->probe_ != nullptr) {
       CountMatches(*analysis);
       owner_->probe_->ProcessingSeconds()->Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
-    owner_->Complete(item.slot);  // the guard: every output is queued
+    owner_->Complete(slot);  // the guard: every output is queued
+  }
+
+  static std::string_view EventKey(const v1::Event& e) {
+    return e.primary_entity().empty() ? std::string_view(e.article_id())
+                                      : std::string_view(e.primary_entity());
   }
 
   const int index_;
@@ -431,8 +655,12 @@ class PipelineManager::Impl::Worker {
   absl::flat_hash_map<std::string, PipelineProbe::TopicMetrics> topic_metrics_;
   extract::Extractor extractor_;
   parse::JsonArticleParser parser_;
-  std::string buffer_, detail_, fallback_id_, partition_text_, offset_text_;
+  std::string buffer_, detail_, fallback_id_, partition_text_, offset_text_, original_size_;
+  std::vector<std::string> event_bytes_;  // the current article's events, serialised
+  v1::ArticleAnalysis cut_;               // a cut analysis (emit::FitAnalysis)
 };
+
+void PipelineManager::Impl::WakeWorker(int worker) { workers_[worker]->Wake(); }
 
 size_t QueueCapacityFor(const PipelineOptions& options, size_t assigned) {
   size_t share = options.queue_budget / std::max<size_t>(assigned, 1);

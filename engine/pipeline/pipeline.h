@@ -17,7 +17,11 @@
 //
 // At-least-once: an input offset is committed only when every output of every message at or
 // below it has a successful delivery report. A record that cannot be an article goes to the
-// dead-letter topic unchanged, with its reason; it counts like any other output.
+// dead-letter topic unchanged, with its reason; it counts like any other output. Outputs are
+// fitted to the output limit before they are produced (emit/output_limits.h); an output the
+// broker refuses for what it is (too large, invalid record) makes its input a dead letter (the
+// input is held until its outputs are delivered, so it is still there); only a delivery that
+// failed after the producer's retries, or a fatal producer error, stops the pipeline.
 //
 // Thread safety: Run() on one thread; RequestStop() from any thread (signal handlers use a flag
 // the caller polls instead).
@@ -30,6 +34,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "engine/emit/output_limits.h"
 #include "engine/emit/sink.h"
 #include "engine/parse/article_parser.h"
 #include "engine/pipeline/probe.h"
@@ -57,6 +62,11 @@ struct PipelineOptions {
   std::string event_topic_prefix = "wirescan.events.";
   std::map<std::string, std::string> event_topics;   // type -> topic (overrides rule topics)
   std::string dead_letter_topic = "wirescan.dlq";
+  // The largest output (emit::RecordSize) the producer and every output topic accept: the
+  // producer's message.max.bytes as planned at start-up (emit::PlanOutputSizes). Larger
+  // analyses are cut, larger dead letters keep a prefix of the input, and an input whose
+  // outputs cannot be made to fit is dead-lettered `output_too_large`.
+  size_t max_message_bytes = emit::kDefaultProducerMaxBytes;
   bool include_text = false;
   int workers = 2;
   size_t queue_capacity = 1024;  // per partition, at least
@@ -86,6 +96,8 @@ struct PipelineCounters {
   std::atomic<uint64_t> produced{0};
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> delivery_failures{0};
+  std::atomic<uint64_t> refused{0};       // outputs refused for what they are (dead-lettered)
+  std::atomic<uint64_t> cut_analyses{0};  // analyses produced without some mentions/events
   std::atomic<uint64_t> pauses{0};
   std::atomic<uint64_t> commits{0};
 };

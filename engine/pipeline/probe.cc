@@ -41,9 +41,17 @@ PipelineProbe::PipelineProbe(metrics::Registry* registry) : registry_(registry) 
   // Every reason exists from the start (at 0), so alerts see the first increase.
   for (int r = 1; r <= static_cast<int>(parse::RecordError::kInvalidUtf8); ++r) {
     std::string_view name = parse::RecordErrorName(static_cast<parse::RecordError>(r));
-    dead_letter_children_[r] = dead_letters_->WithLabels({name});
+    dead_letter_children_.emplace_back(name, dead_letters_->WithLabels({name}));
   }
-  extract_failed_ = dead_letters_->WithLabels({std::string_view("extract_failed")});
+  for (std::string_view name : kOutputReasons) {
+    dead_letter_children_.emplace_back(name, dead_letters_->WithLabels({name}));
+  }
+  cut_analyses_ = registry
+                      ->AddCounter("wirescan_analyses_cut_total",
+                                   "Analyses produced without some of their mentions or events "
+                                   "because they exceeded the output size limit.",
+                                   {})
+                      ->WithLabels({});
   reloads_->WithLabels({std::string_view("success")});
   reloads_->WithLabels({std::string_view("failure")});
 }
@@ -58,10 +66,11 @@ PipelineProbe::TopicMetrics PipelineProbe::ForOutputTopic(const std::string& top
   return {sink_messages_->WithLabels({topic}), sink_bytes_->WithLabels({topic})};
 }
 
-metrics::Counter* PipelineProbe::DeadLetter(parse::RecordError reason) {
-  size_t i = static_cast<size_t>(reason);
-  return i < dead_letter_children_.size() && dead_letter_children_[i] ? dead_letter_children_[i].get()
-                                                                      : extract_failed_.get();
+metrics::Counter* PipelineProbe::DeadLetter(std::string_view reason) {
+  for (const auto& [name, child] : dead_letter_children_) {
+    if (name == reason) return child.get();
+  }
+  return DeadLetter("extract_failed");
 }
 
 std::shared_ptr<const PipelineProbe::PackMetrics> PipelineProbe::ForPack(

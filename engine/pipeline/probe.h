@@ -44,8 +44,12 @@ class PipelineProbe {
   };
   TopicMetrics ForOutputTopic(const std::string& topic);
 
-  metrics::Counter* DeadLetter(parse::RecordError reason);  // also "extract_failed"
-  metrics::Counter* ExtractFailed() { return extract_failed_.get(); }
+  // Dead-letter reasons: the parser's (parse::RecordErrorName) and kOutputReasons. An unknown
+  // reason counts as "extract_failed".
+  static constexpr std::string_view kOutputReasons[] = {
+      "extract_failed", "output_too_large", "output_refused", "dead_letter_refused"};
+  metrics::Counter* DeadLetter(std::string_view reason);
+  metrics::Counter* CutAnalyses() { return cut_analyses_.get(); }
   metrics::Histogram* ProcessingSeconds() { return processing_.get(); }
   metrics::Histogram* EndToEndSeconds() { return end_to_end_.get(); }
 
@@ -73,8 +77,9 @@ class PipelineProbe {
   metrics::CounterFamily* events_;
   metrics::CounterFamily* reloads_;
   metrics::GaugeFamily* rules_info_;
-  std::array<std::shared_ptr<metrics::Counter>, 8> dead_letter_children_;
-  std::shared_ptr<metrics::Counter> extract_failed_;
+  // reason -> child; fixed at construction (looked up on the dead-letter path only).
+  std::vector<std::pair<std::string_view, std::shared_ptr<metrics::Counter>>> dead_letter_children_;
+  std::shared_ptr<metrics::Counter> cut_analyses_;
   std::shared_ptr<metrics::Histogram> processing_;
   std::shared_ptr<metrics::Histogram> end_to_end_;
   absl::Mutex pack_mu_;  // taken when a worker switches packs, never per message

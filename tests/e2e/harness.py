@@ -43,7 +43,10 @@ CT_EVENT = "application/x-protobuf; messageType=wirescan.v1.Event"
 QUIET = {"log_level": 2}
 DLQ_REASONS = frozenset(
     ["not_json", "not_object", "missing_body", "empty_body", "wrong_type", "too_large",
-     "invalid_utf8"])
+     "invalid_utf8", "extract_failed", "output_too_large", "output_refused",
+     "dead_letter_refused"])
+H_DLQ_TRUNCATED = "wirescan-dlq-truncated"
+H_DLQ_ORIGINAL_SIZE = "wirescan-dlq-original-size"
 
 
 def log(msg):
@@ -522,6 +525,7 @@ class OutputReader:
       analyses[src], dead_letters[src]   how many of each
       order[(topic, partition)]          source offsets in analysis-topic order
       dlq[src]                           list of (key, value, reason, message) of dead letters
+      dlq_headers[src]                   the headers of each of them (same order)
       problems                           contract violations seen (headers, partitioning)
     """
 
@@ -543,6 +547,7 @@ class OutputReader:
         self.analysis_keys = {}
         self.order = defaultdict(list)
         self.dlq = defaultdict(list)
+        self.dlq_headers = defaultdict(list)
         self.events = 0
         self.event_sources = defaultdict(int)
         self.problems = []
@@ -631,6 +636,7 @@ class OutputReader:
                 self.problem(f"{where}: dead letter without {H_DLQ_MESSAGE}")
             self.dead_letters[src] += 1
             self.dlq[src].append((msg.key(), msg.value(), reason, h.get(H_DLQ_MESSAGE)))
+            self.dlq_headers[src].append(h)
         else:  # an event topic
             if self.source_topics is not None and src[0] not in self.source_topics:
                 return

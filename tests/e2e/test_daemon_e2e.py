@@ -15,6 +15,9 @@ Scenarios (names or numbers; all by default):
                     right dead-letter reasons, unchanged bytes, the daemon keeps running
   5 shutdown        SIGTERM under load: exit 0 within the timeout, commits covered by delivered
                     outputs; a restart with --exit-when-idle completes the rest
+  6 oversized       default Kafka size settings: two 1.04 MB bad records (dead letters keep a
+                    prefix) and an article whose analysis is over 1 MB (cut) among good ones on
+                    three partitions: one output each, daemon alive, SIGTERM exit 0
 
 Prints one line per scenario and then `N passed, N failed[, N skipped]`; exits 1 on any failure.
 Without WIRESCAN_BIN every scenario is skipped (exit 0). --self-test runs scenarios 1 and 4 against
@@ -392,12 +395,144 @@ def s_shutdown(ctx, deadline):
         reader.close()
 
 
+OUTPUT_LIMIT = 1000000  # librdkafka's default message.max.bytes: every output fits in it
+
+
+def big_article(ctx, ident, want_analysis_bytes):
+    """A valid JSON article (bytes) whose analysis, as `wirescan extract` makes it, is larger
+    than WANT_ANALYSIS_BYTES: sentences dense with entities, figures and event triggers."""
+    sentence = ("JCET Group said it will invest $1.5 billion in a new plant in Jiangyin, raising "
+                "capacity by 20% to 35,000 wafers a month. ")
+    reps = 1000
+    while True:
+        rec = json.dumps({"id": ident, "title": "JCET invests", "body": sentence * reps,
+                          "source": "wirescan-e2e"}, separators=(",", ":")).encode()
+        out = subprocess.run([ctx.binary, "extract", "--format", "protobuf", "-"], input=rec + b"\n",
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120,
+                             check=True).stdout
+        if len(out) > want_analysis_bytes:
+            return rec, len(out)
+        if len(rec) > 900000:
+            raise Failed(f"a {len(rec)}-byte article still has an analysis of {len(out)} bytes")
+        reps *= 2
+
+
+def s_oversized(ctx, deadline):
+    """Default Kafka size settings: a 1.04 MB non-JSON record and a 1.04 MB JSON array (their
+    dead letters keep a prefix), and a valid article whose analysis is over 1 MB (cut), among
+    good articles on three partitions: exactly one output each, the daemon stays alive, every
+    partition flows to the end, SIGTERM exits 0."""
+    samples = h.SOURCE_DIR / "deploy" / "samples"
+    good = [l for l in (samples / "articles.ndjson").read_bytes().split(b"\n") if l.strip()]
+    junk = b"\x00wirescan-e2e " + b"#" * (1040000 - 14)
+    array = b"[" + b"1," * ((1040000 - 2) // 2) + b"1]"
+    big, big_analysis = big_article(ctx, "e2e-big-article", int(OUTPUT_LIMIT * 1.2))
+    nparts, n = 3, 600
+    special = {31: ("junk", junk, "not_json"), 62: ("e2e-big-article", big, None),
+               90: ("array", array, "not_object")}
+    records, want = [], {}
+    for i in range(n):
+        if i in special:
+            key, value, reason = special[i]
+            records.append((key.encode(), value))
+            want[i] = (key, reason)
+            continue
+        obj = json.loads(good[i % len(good)])
+        obj["id"] = f"{obj['id']}#ov{i}"
+        records.append((obj["id"].encode(), json.dumps(obj, ensure_ascii=False,
+                                                       separators=(",", ":")).encode()))
+        want[i] = (None, None)
+    t = Topics(ctx, "oversized", nparts, nparts)
+    loaded = h.produce_records(ctx.bootstrap, t.input, nparts, records, keep_values=True)
+    # A producer limit above what the topics accept is a configuration error: exit 78.
+    bad = ctx.daemon("oversized-contradiction",
+                     t.config(ctx, producer_extra={"message.max.bytes": "2000000"}))
+    bad.start()
+    rc = bad.wait(deadline.cap(60))
+    if rc != 78 or "message.max.bytes 2000000 exceeds" not in bad.stderr_tail(5):
+        bad.stop()
+        raise Failed(f"producer message.max.bytes 2000000: exit {rc}, expected 78: "
+                     f"{bad.stderr_tail(3)}")
+    d = ctx.daemon("oversized", t.config(ctx))
+    t0 = time.monotonic()
+    d.start()
+    reader = t.reader(ctx)
+    reader.sample_every = 1
+    try:
+        h.wait_committed(ctx.bootstrap, t.group, loaded, min(120, deadline.left()), deadline)
+        reader.catch_up(60, deadline)
+        failures = []
+        for i, (kind, reason) in want.items():
+            src = (t.input, i % nparts, i // nparts)
+            dl, nan = reader.dlq.get(src, []), reader.analyses.get(src, 0)
+            value = loaded.values[src[1]][src[2]]
+            if reason is None:
+                if nan != 1 or dl:
+                    failures.append(f"{kind or 'good'} record {src}: {nan} analyses, {len(dl)} "
+                                    f"dead letters ({[x[2] for x in dl]})")
+                continue
+            if len(dl) != 1 or nan:
+                failures.append(f"{kind} {src}: {len(dl)} dead letters, {nan} analyses")
+                continue
+            key, dvalue, got, msg = dl[0]
+            hdrs = reader.dlq_headers[src][0]
+            if got != reason:
+                failures.append(f"{kind}: reason {got!r}, expected {reason!r} ({msg!r})")
+            if not dvalue or len(dvalue) >= len(value) or value[:len(dvalue)] != dvalue:
+                failures.append(f"{kind}: the dead letter ({len(dvalue or b'')} bytes) is not a "
+                                f"shorter prefix of the {len(value)}-byte input")
+            if len(dvalue or b"") + len(key or b"") > OUTPUT_LIMIT:
+                failures.append(f"{kind}: a dead letter of {len(dvalue)} bytes")
+            if hdrs.get(h.H_DLQ_TRUNCATED) != "true" or \
+                    hdrs.get(h.H_DLQ_ORIGINAL_SIZE) != str(len(value)):
+                failures.append(f"{kind}: truncation headers {hdrs.get(h.H_DLQ_TRUNCATED)!r}, "
+                                f"{hdrs.get(h.H_DLQ_ORIGINAL_SIZE)!r} (input {len(value)} bytes)")
+            if key != kind.encode():
+                failures.append(f"{kind}: key {key!r}")
+        # The big article's analysis: cut, with a diagnostic, within the limit.
+        big_src = (t.input, 62 % nparts, 62 // nparts)
+        c2 = h.Consumer({**h.QUIET, "bootstrap.servers": ctx.bootstrap, "group.id": h.unique("big"),
+                         "enable.auto.commit": False, "max.partition.fetch.bytes": 10485760})
+        try:
+            part = big_src[1] % t.analysis_parts
+            c2.assign([h.TopicPartition(t.analysis, part, 0)])
+            cut = None
+            end = time.monotonic() + deadline.cap(30)
+            while cut is None and time.monotonic() < end:
+                for m in c2.consume(num_messages=500, timeout=0.5):
+                    if m.error() or m.key() != b"e2e-big-article":
+                        continue
+                    cut = m.value()
+        finally:
+            c2.close()
+        if cut is None:
+            failures.append("the big article's analysis was not found")
+        else:
+            a = ctx.decoder.analysis(cut)
+            codes = [dg.code for dg in a.diagnostics]
+            if 4 not in codes:  # Diagnostic.CODE_OUTPUT_CUT
+                failures.append(f"the big article's analysis has no CODE_OUTPUT_CUT ({codes})")
+            if len(cut) > OUTPUT_LIMIT:
+                failures.append(f"the big article's analysis is {len(cut)} bytes")
+        if not d.alive():
+            failures.append(f"daemon died (exit {d.returncode()}): {d.stderr_tail(5)}")
+        f2, stats = final_checks(ctx, t, loaded, reader, deadline, allow_duplicates=False)
+        stop_expect_zero(d, failures)
+        require(failures + f2)
+        return (f"2 x 1.04 MB dead letters cut to a prefix, a {big_analysis}-byte analysis cut "
+                f"to {len(cut)} bytes, {n - 3} good analysed on {nparts} partitions, daemon "
+                f"alive, SIGTERM exit 0 ({time.monotonic() - t0:.1f} s)")
+    finally:
+        reader.close()
+
+
 SCENARIOS = [
     ("all_accounted", s_all_accounted),
     ("kill9", s_kill9),
     ("broker_restart", s_broker_restart),
     ("bad_records", s_bad_records),
     ("shutdown", s_shutdown),
+    ("oversized", s_oversized),
 ]
 
 
