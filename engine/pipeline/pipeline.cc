@@ -126,6 +126,15 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
 
   ~Impl() {
     if (probe_ != nullptr && collector_ != 0) probe_->registry()->RemoveCollector(collector_);
+    // The partition states destroy the inputs their slots still hold: before the consumer
+    // (source_) they came from. The workers (and their partition lists) are gone before it too.
+    {
+      absl::MutexLock lock(&visible_mu_);
+      visible_.clear();
+    }
+    partitions_.clear();
+    retired_.clear();
+    workers_.clear();
   }
 
   bool Ready() const {
