@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/hash.h"
+#include "engine/core/strings.h"
 #include "engine/core/utf8.h"
 
 namespace wirescan::extract {
@@ -109,6 +110,35 @@ void AppendFigureCanonical(const v1::Figure& figure, std::string* out) {
   if (!figure.unit().empty()) {
     out->push_back(' ');
     out->append(figure.unit());
+  }
+}
+
+// One CODE_FIGURE_SKIPPED diagnostic per span the figure grammar could not read whole (the
+// first kMaxSkipDiagnostics of a field, then one that counts the rest).
+void AddFigureSkipDiagnostics(std::string_view field, std::string_view text,
+                              const FigureReport& report, v1::ArticleAnalysis* out) {
+  constexpr size_t kMaxSkipDiagnostics = 8;
+  const size_t n = report.skipped.size();
+  for (size_t i = 0; i < n && i < kMaxSkipDiagnostics; ++i) {
+    const FigureSkip& s = report.skipped[i];
+    size_t len = std::min<size_t>(s.end - s.begin, 80);
+    // Cut on a character boundary: Protobuf strings must be valid UTF-8.
+    while (len > 0 && s.begin + len < text.size() &&
+           (static_cast<unsigned char>(text[s.begin + len]) & 0xC0) == 0x80) {
+      --len;
+    }
+    std::string_view span = text.substr(s.begin, len);
+    v1::Diagnostic* d = out->add_diagnostics();
+    d->set_code(v1::Diagnostic::CODE_FIGURE_SKIPPED);
+    d->set_field(std::string(field));
+    d->set_message(absl::StrCat("figure not read at [", s.begin, ",", s.end, ") '",
+                                core::Sv(span), "': ", core::Sv(s.reason)));
+  }
+  if (n > kMaxSkipDiagnostics) {
+    v1::Diagnostic* d = out->add_diagnostics();
+    d->set_code(v1::Diagnostic::CODE_FIGURE_SKIPPED);
+    d->set_field(std::string(field));
+    d->set_message(absl::StrCat(n - kMaxSkipDiagnostics, " more figure span(s) not read"));
   }
 }
 
@@ -214,7 +244,8 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   token_hits_.clear();
   for (const match::Hit& h : hits_.tokens) token_hits_.push_back({h.begin, h.end, h.target});
   figures_.clear();
-  AssembleFigures(text, token_hits_, model_->grammar, source, &figures_);
+  AssembleFigures(text, token_hits_, model_->grammar, source, &figures_, &figure_report_);
+  AddFigureSkipDiagnostics(name, text, figure_report_, out);
   dates_.clear();
   if (model_->dates.enabled()) {
     date_hits_.clear();
@@ -313,6 +344,11 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
           Assign(fig->mutable_currency_token(), f.currency_token);
         }
         fig->set_scale(f.scale);
+        if (f.subunit.empty()) {
+          fig->clear_subunit();
+        } else {
+          Assign(fig->mutable_subunit(), f.subunit);
+        }
         m->mutable_canonical()->clear();
         AppendFigureCanonical(*fig, m->mutable_canonical());
         break;

@@ -67,6 +67,7 @@ class Extractor {
   match::Hits hits_;
   std::vector<TokenHit> token_hits_;
   std::vector<FigureMention> figures_;
+  FigureReport figure_report_;  // Skipped figure spans -> CODE_FIGURE_SKIPPED diagnostics.
   std::vector<TokenHit> date_hits_;
   std::vector<DateMention> dates_;
   std::vector<Candidate> candidates_;

@@ -162,11 +162,26 @@ size_t DecimalPointAt(std::string_view t, size_t pos) {
   return 0;
 }
 
-// A Chinese numeral character: a digit (0-9, 兩 = 2), a unit (十百千) or a big unit (萬億).
+// mantissa * 10^exp10 rounded once, by the standard library's correctly rounded parser.
+double ToDouble(uint64_t mantissa, int exp10) {
+  char buf[64];
+  char* p = std::to_chars(buf, buf + 30, mantissa).ptr;
+  *p++ = 'e';
+  p = std::to_chars(p, buf + sizeof(buf), exp10).ptr;
+  double v = 0;
+  std::from_chars(buf, p, v);
+  return v;
+}
+
+
+// A Chinese numeral character: a digit (0-9, 兩 = 2), a unit (十百千) or a big unit (萬億兆).
+// 兆 is 10^12 in every script and source: Taiwanese usage, and mainland financial text
+// ("缩减4.5兆美元的资产负债表" is the Fed's 4.5 trillion); its SI-prefix sense (mega) only
+// occurs in unit words (兆瓦 MW, 兆赫, 兆字节), which are units or not figures.
 struct ChineseNumeral {
   int digit = -1;  // 0..9, or -1
   int unit = 0;    // 1, 2, 3 for 十百千 (power of ten), else 0
-  int big = 0;     // 4, 8 for 萬億, else 0
+  int big = 0;     // 4, 8, 12 for 萬億兆, else 0
 };
 std::optional<ChineseNumeral> ChineseNumeralOf(char32_t cp) {
   switch (cp) {
@@ -185,13 +200,38 @@ std::optional<ChineseNumeral> ChineseNumeralOf(char32_t cp) {
     case U'千': return ChineseNumeral{-1, 3, 0};
     case U'萬': case U'万': return ChineseNumeral{-1, 0, 4};
     case U'億': case U'亿': return ChineseNumeral{-1, 0, 8};
+    case U'兆': return ChineseNumeral{-1, 0, 12};
     default: return std::nullopt;
   }
 }
+bool IsChineseDecimalPoint(char32_t cp) { return cp == U'點' || cp == U'点'; }
+bool IsAsciiOrWideDigit(char32_t cp) {
+  return (cp >= '0' && cp <= '9') || (cp >= U'０' && cp <= U'９');
+}
 
 bool IsNumberChar(char32_t cp) {
-  return (cp >= '0' && cp <= '9') || cp == ',' || cp == '.' || (cp >= U'０' && cp <= U'９') ||
-         cp == U'，' || cp == U'．' || ChineseNumeralOf(cp).has_value();
+  return IsAsciiOrWideDigit(cp) || cp == ',' || cp == '.' || cp == '/' || cp == U'，' ||
+         cp == U'．' || IsChineseDecimalPoint(cp) || ChineseNumeralOf(cp).has_value();
+}
+
+// Minus signs: ASCII '-', U+2212 '−', full-width '－'. Returns the byte length of the one that
+// ends at `pos`, or 0.
+size_t MinusBefore(std::string_view t, size_t pos) {
+  if (pos >= 1 && t[pos - 1] == '-') return 1;
+  if (BytesBefore(t, pos, 0, "−")) return 3;
+  if (BytesBefore(t, pos, 0, "－")) return 3;
+  return 0;
+}
+size_t MinusAt(std::string_view t, size_t pos) {
+  if (pos < t.size() && t[pos] == '-') return 1;
+  if (BytesAt(t, pos, "−")) return 3;
+  if (BytesAt(t, pos, "－")) return 3;
+  return 0;
+}
+// En and em dashes: a minus in some typesetting, a dash in other: never read as a sign.
+size_t DashBefore(std::string_view t, size_t pos) {
+  if (BytesBefore(t, pos, 0, "–") || BytesBefore(t, pos, 0, "—")) return 3;
+  return 0;
 }
 
 // A parsed number: value = mantissa * 10^exp10, kept exact until the very end.
@@ -200,19 +240,81 @@ struct Number {
   uint32_t end = 0;
   uint64_t mantissa = 0;
   int exp10 = 0;
-  bool chinese = false;  // A Chinese numeral run: its 萬/億 are inside the number.
+  bool chinese = false;   // Chinese numerals (or digits mixed with them): 萬/億/兆 are inside.
+  bool words = false;     // Spelled out in English ("thirty", "one hundred and twenty").
+  bool decimals = false;  // Has a decimal part or a fraction ("1.5", "7-1/2", 七點二).
+  // Not readable whole: why. [begin, end) is the part that was looked at.
+  const char* bad = nullptr;
 };
 
+Number Bad(size_t begin, size_t end, const char* why) {
+  Number n;
+  n.begin = static_cast<uint32_t>(begin);
+  n.end = static_cast<uint32_t>(end);
+  n.bad = why;
+  return n;
+}
+
+// Fixed point with nine decimals in 128 bits: exact for every number the grammar reads.
+using Fixed = unsigned __int128;
+constexpr int kFixedDecimals = 9;
+constexpr Fixed kFixedOne = 1000000000;
+constexpr Fixed kFixedLimit = static_cast<Fixed>(1000000000000000000ULL) * 1000000000000ULL;
+
+Fixed FixedPow10(int e) {
+  Fixed r = 1;
+  while (e-- > 0) r *= 10;
+  return r;
+}
+bool ToFixed(const Number& n, Fixed* out) {
+  int e = n.exp10 + kFixedDecimals;
+  if (e < 0 || e > 20) return false;
+  *out = static_cast<Fixed>(n.mantissa) * FixedPow10(e);
+  return *out <= kFixedLimit;
+}
+void FromFixed(Fixed v, Number* n) {
+  int exp = -kFixedDecimals;
+  while (exp < 0 && v % 10 == 0) {
+    v /= 10;
+    ++exp;
+  }
+  while (v > static_cast<Fixed>(UINT64_MAX / 10)) {  // Beyond 19 digits: drop precision.
+    v /= 10;
+    ++exp;
+  }
+  n->mantissa = static_cast<uint64_t>(v);
+  n->exp10 = exp;
+}
+
+// Newswire fractions: the denominators Reuters writes ("7-1/2", "3/8", "5/16", "13/32").
+bool NewswireDenominator(uint64_t d) {
+  return d == 2 || d == 4 || d == 8 || d == 16 || d == 32 || d == 64;
+}
+// ASCII digits at `p` (at most 4): their value and end, or false.
+bool SmallIntAt(std::string_view t, size_t p, size_t limit, uint64_t* v, size_t* end) {
+  size_t q = p;
+  uint64_t x = 0;
+  while (q < limit && q - p < 4 && t[q] >= '0' && t[q] <= '9') x = x * 10 + (t[q++] - '0');
+  if (q == p || (q < limit && t[q] >= '0' && t[q] <= '9')) return false;
+  *v = x;
+  *end = q;
+  return true;
+}
+
 // Digits with thousands separators and a decimal part: "1,234.5", "１２．５". Separators only
-// count when exactly three digits follow, so "2023,12" is two numbers.
-std::optional<Number> ParseDigits(std::string_view t, size_t pos, size_t limit) {
+// count when exactly three digits follow, so "2023,12" is two numbers. Newswire fractions
+// ("1/2", "7-1/2", "7 1/2") are read when the denominator is 2..64; any other "n/m" and a slash
+// after decimals ("1.5340/50", a quote) are unreadable.
+std::optional<Number> ParseDigits(std::string_view t, size_t pos, size_t limit,
+                                  bool fractions = true) {
   constexpr uint64_t kMantissaCap = 100000000000000000ULL;  // 1e17: room for one more digit
   Number n;
   n.begin = static_cast<uint32_t>(pos);
   size_t p = pos;
   size_t len = 0;
-  bool any = false;
+  bool any = false, grouped = false;
   while (p < limit) {
+    if (p - pos > kMaxNumberBytes) return Bad(pos, p, "number too long");
     int d = DigitAt(t, p, &len);
     if (d >= 0) {
       if (n.mantissa < kMantissaCap) {
@@ -233,135 +335,324 @@ std::optional<Number> ParseDigits(std::string_view t, size_t pos, size_t limit) 
       ++group;
     }
     if (group != 3) break;
+    grouped = true;
     p += sep;
   }
   if (!any) return std::nullopt;
   size_t dp = DecimalPointAt(t, p);
   if (dp != 0 && p + dp < limit && IsDigitAt(t, p + dp)) {
     p += dp;
+    n.decimals = true;
     int d;
     while (p < limit && (d = DigitAt(t, p, &len)) >= 0) {
+      if (p - pos > kMaxNumberBytes) return Bad(pos, p, "number too long");
       if (n.mantissa < kMantissaCap) {
         n.mantissa = n.mantissa * 10 + static_cast<uint64_t>(d);
         --n.exp10;
       }
       p += len;
     }
+    if (p + 1 < limit && t[p] == '/' && t[p + 1] >= '0' && t[p + 1] <= '9') {
+      return Bad(pos, p + 2, "a slash after a decimal number (a quote or a ratio)");
+    }
+  } else if (fractions && !grouped && n.exp10 == 0 && p < limit) {
+    // "1/2" (the digits are the numerator) or "7-1/2", "7 1/2" (a whole and a fraction).
+    uint64_t whole = 0, num = 0, den = 0;
+    size_t q = p, e = 0;
+    bool fraction = false;
+    if (t[p] == '/' && n.mantissa < 1000) {
+      num = n.mantissa;
+      fraction = true;
+    } else if ((t[p] == '-' || t[p] == ' ') && SmallIntAt(t, p + 1, limit, &num, &e) &&
+               e < limit && t[e] == '/') {
+      whole = n.mantissa;
+      q = e;
+      fraction = true;
+    }
+    if (fraction) {
+      if (!(q + 1 < limit && SmallIntAt(t, q + 1, limit, &den, &e))) {
+        if (t[p] == '/') return Bad(pos, q + 1, "a slash after the number");
+      } else if (!NewswireDenominator(den) || num == 0 || num >= den ||
+                 whole > 100000000ULL) {
+        return Bad(pos, e, "a fraction that is not a newswire fraction (n/2 .. n/64)");
+      } else {
+        n.mantissa = (whole * den + num) * (1000000 / den);
+        n.exp10 = -6;
+        n.decimals = true;
+        p = e;
+      }
+    }
   }
   n.end = static_cast<uint32_t>(p);
   return n;
 }
 
-// Chinese numerals: positional ("三千五百萬" = 35000000, "十二億", "一萬二千", "一千零五",
-// colloquial "兩萬五" = 25000) or, without any unit character, a digit string ("二〇二三").
-std::optional<Number> ParseChinese(std::string_view t, size_t pos, size_t limit) {
-  struct Item {
-    ChineseNumeral c;
-    size_t begin;
-    size_t end;
-  };
-  Item items[kMaxChineseChars];
-  int count = 0;
-  bool positional = false;
-  for (size_t p = pos; p < limit && count < kMaxChineseChars;) {
+// Chinese numerals and their mixes with digits, read whole: positional ("三千五百萬",
+// "十二億", "一萬二千", "一千零五", colloquial "兩萬五" = 25000), digit groups with units
+// ("3萬5千億" = 3.5e12, "1萬2千", "二十兆三千億" = 2.03e13) and decimals with 點/点 ("七點二",
+// "六點五"). A run of Chinese digits without units ("二〇二三", "二三成" = 20-30 %) is not an
+// amount: unreadable. Stops (without error) where a digit follows a Chinese digit or the
+// reverse ("之一5%"), and at 點 with no digit after it (三點: three o'clock).
+std::optional<Number> ParseCompound(std::string_view t, size_t pos, size_t limit,
+                                    uint64_t* work) {
+  const size_t stop = std::min(limit, pos + kMaxNumberBytes);
+  Fixed total = 0, section = 0, pending = 0;
+  bool has_pending = false, pending_zero = false, pending_cn = false;
+  int pending_after = 0;  // The unit right before the pending value (4 for 萬 in 兩萬五).
+  int last_unit = 0;      // The previous token's unit, 0 if it was a value.
+  int last_big = 0;       // The largest 萬/億/兆 applied so far.
+  bool valued = false, chinese = false, decimals = false;
+  size_t p = pos, end = pos;
+  while (p < stop) {
+    ++*work;
     size_t len = 0;
-    char32_t cp = core::DecodeAt(t, p, &len);
-    auto c = ChineseNumeralOf(cp);
-    if (!c || p + len > limit) break;
-    positional = positional || c->digit < 0;
-    items[count++] = Item{*c, p, p + len};
-    p += len;
-  }
-  if (count == 0) return std::nullopt;
-  Number n;
-  n.begin = static_cast<uint32_t>(pos);
-  n.chinese = true;
-  if (!positional) {
-    int used = std::min(count, 17);
-    for (int i = 0; i < used; ++i) n.mantissa = n.mantissa * 10 + items[i].c.digit;
-    n.end = static_cast<uint32_t>(items[used - 1].end);
-    return n;
-  }
-  uint64_t total = 0;
-  uint64_t section = 0;
-  int pending = -1;             // A digit waiting for its unit.
-  int pending_after = 0;        // Exponent of the unit right before `pending`, 0 if none.
-  int last_big = 0;             // Exponent of the largest 萬/億 applied so far.
-  bool valued = false;          // Saw a digit or a leading 十.
-  size_t end = pos;
-  for (int i = 0; i < count; ++i) {
-    const ChineseNumeral& c = items[i].c;
-    if (c.digit >= 0) {
-      if (pending > 0) break;  // Two digits in a row inside a positional number: stop.
-      const ChineseNumeral& prev = items[i > 0 ? i - 1 : 0].c;
-      pending_after = i > 0 && prev.digit < 0 ? std::max(prev.unit, prev.big) : 0;
-      pending = c.digit;
+    if (DigitAt(t, p, &len) >= 0) {
+      if (has_pending && !pending_zero) break;  // "一5": the Chinese number ends before.
+      auto d = ParseDigits(t, p, stop, /*fractions=*/false);
+      if (!d) break;
+      if (d->bad != nullptr) return Bad(pos, d->end, d->bad);
+      Fixed v = 0;
+      if (!ToFixed(*d, &v)) return Bad(pos, d->end, "number too large or too precise");
+      pending = v;
+      has_pending = true;
+      pending_zero = v == 0;
+      pending_cn = false;
+      pending_after = last_unit;
+      decimals = decimals || d->decimals;
       valued = true;
-    } else if (c.unit > 0) {
-      if (pending == 0) break;
-      if (pending < 0) {
-        if (c.unit != 1) break;  // 百/千 without a digit is not a number ("千萬不要").
-        pending = 1;             // 十 stands for 一十.
-        valued = true;
+      last_unit = 0;
+      p = end = d->end;
+      continue;
+    }
+    char32_t cp = core::DecodeAt(t, p, &len);
+    if (len == 0 || p + len > stop) break;
+    if (IsChineseDecimalPoint(cp)) {
+      if (!has_pending || !pending_cn) break;
+      size_t q = p + len;
+      Fixed frac = 0;
+      int digits = 0;
+      while (q < stop) {
+        ++*work;
+        size_t l = 0;
+        char32_t c = core::DecodeAt(t, q, &l);
+        auto cn = ChineseNumeralOf(c);
+        if (l == 0 || !cn || cn->digit < 0 || c == U'兩' || c == U'两') break;
+        if (digits == kFixedDecimals) return Bad(pos, q, "too many decimals");
+        frac = frac * 10 + static_cast<Fixed>(cn->digit);
+        ++digits;
+        q += l;
       }
-      section += static_cast<uint64_t>(pending) * static_cast<uint64_t>(kPow10[c.unit]);
-      pending = -1;
+      if (digits == 0) break;
+      pending += frac * FixedPow10(kFixedDecimals - digits);
+      pending_zero = false;
+      pending_cn = false;
+      decimals = chinese = true;
+      last_unit = 0;
+      p = end = q;
+      continue;
+    }
+    auto c = ChineseNumeralOf(cp);
+    if (!c) break;
+    if (c->digit >= 0) {
+      if (has_pending && !pending_zero) {
+        if (!pending_cn) break;  // "5三"
+        return Bad(pos, p + len, "Chinese digits in a row (a range or a code, not an amount)");
+      }
+      pending = static_cast<Fixed>(c->digit) * kFixedOne;
+      has_pending = true;
+      pending_zero = c->digit == 0;
+      pending_cn = true;
+      pending_after = last_unit;
+      valued = true;
+      last_unit = 0;
+    } else if (c->unit > 0) {
+      if (!has_pending) {
+        // 十 stands for 一十 at the start or after a big unit ("十二億", "一萬十"); 百/千
+        // without a digit is not a number ("千萬不要").
+        if (c->unit != 1 || (last_unit != 0 && last_unit < 4) || section != 0) break;
+        pending = kFixedOne;
+        valued = true;
+      } else if (pending_zero) {
+        break;
+      }
+      section += pending * FixedPow10(c->unit);
+      has_pending = pending_zero = pending_cn = false;
+      last_unit = c->unit;
     } else {
-      if (pending > 0) section += static_cast<uint64_t>(pending);
-      pending = -1;
+      if (has_pending) section += pending;
+      has_pending = pending_zero = pending_cn = false;
       if (total == 0 && section == 0) break;  // 萬/億 without a number before it.
-      auto big = static_cast<uint64_t>(kPow10[c.big]);
-      if (c.big > last_big) {
-        total = (total + section) * big;
-        last_big = c.big;
+      if (c->big > last_big) {
+        total = (total + section) * FixedPow10(c->big);
+        last_big = c->big;
+      } else if (c->big < last_big) {
+        total += section * FixedPow10(c->big);
       } else {
-        total += section * big;
+        return Bad(pos, p + len, "the same Chinese unit twice");
       }
       section = 0;
+      last_unit = c->big;
     }
-    end = items[i].end;
-    if (total > 1000000000000000000ULL) return std::nullopt;
+    chinese = true;
+    p = end = p + len;
+    if (total > kFixedLimit || section > kFixedLimit) return Bad(pos, p, "number too large");
   }
   if (!valued || end == pos) return std::nullopt;
-  uint64_t value = total + section;
-  if (pending > 0) {
+  Fixed value = total + section;
+  if (has_pending) {
     // A final digit right after 百/千/萬/億 means one step down: 兩萬五 = 25000, 一千五 = 1500.
     // After 十, 零 or nothing it is the units digit (二十五, 一千零五).
-    uint64_t step = pending_after >= 2 ? static_cast<uint64_t>(kPow10[pending_after - 1]) : 1;
-    value += static_cast<uint64_t>(pending) * step;
+    Fixed step = pending_after >= 2 ? FixedPow10(pending_after - 1) : 1;
+    value += pending * step;
   }
-  n.mantissa = value;
+  if (value > kFixedLimit) return Bad(pos, end, "number too large");
+  Number n;
+  n.begin = static_cast<uint32_t>(pos);
   n.end = static_cast<uint32_t>(end);
+  n.chinese = chinese;
+  n.decimals = decimals;
+  FromFixed(value, &n);
   return n;
 }
 
-std::optional<Number> ParseNumberAt(std::string_view t, size_t pos, size_t limit) {
+// Spelled-out English numbers below a thousand, read whole: "thirty", "twenty-five",
+// "twenty five", "one hundred and twenty", "a hundred". Thousands and above are the pack's
+// scale words ("two billion" = two + scale), so "two thousand five hundred" is two numbers.
+struct NumberWord {
+  std::string_view text;
+  int value;
+  bool tens;
+};
+constexpr NumberWord kNumberWords[] = {
+    {"zero", 0, false},      {"one", 1, false},        {"two", 2, false},
+    {"three", 3, false},     {"four", 4, false},       {"five", 5, false},
+    {"six", 6, false},       {"seven", 7, false},      {"eight", 8, false},
+    {"nine", 9, false},      {"ten", 10, false},       {"eleven", 11, false},
+    {"twelve", 12, false},   {"thirteen", 13, false},  {"fourteen", 14, false},
+    {"fifteen", 15, false},  {"sixteen", 16, false},   {"seventeen", 17, false},
+    {"eighteen", 18, false}, {"nineteen", 19, false},  {"twenty", 20, true},
+    {"thirty", 30, true},    {"forty", 40, true},      {"fifty", 50, true},
+    {"sixty", 60, true},     {"seventy", 70, true},    {"eighty", 80, true},
+    {"ninety", 90, true},
+};
+
+// The whole ASCII word at `p` (letters only), or empty.
+std::string_view WordAt(std::string_view t, size_t p) {
+  if (p >= t.size() || !core::IsAsciiAlpha(static_cast<unsigned char>(t[p]))) return {};
+  if (p > 0 && core::IsAsciiAlpha(static_cast<unsigned char>(t[p - 1]))) return {};
+  size_t q = p;
+  while (q < t.size() && q - p < 12 && core::IsAsciiAlpha(static_cast<unsigned char>(t[q]))) ++q;
+  if (q < t.size() && core::IsAsciiAlnum(static_cast<unsigned char>(t[q]))) return {};
+  return t.substr(p, q - p);
+}
+const NumberWord* NumberWordOf(std::string_view w) {
+  if (w.empty()) return nullptr;
+  for (const NumberWord& n : kNumberWords) {
+    if (AsciiEqualsIgnoreCase(w, n.text)) return &n;
+  }
+  return nullptr;
+}
+bool IsWord(std::string_view w, std::string_view of) { return AsciiEqualsIgnoreCase(w, of); }
+
+// 1..99 at `p`: "seven", "fifteen", "forty", "forty-two", "forty two".
+bool BelowHundredAt(std::string_view t, size_t p, size_t limit, int* value, size_t* end) {
+  std::string_view w = WordAt(t, p);
+  const NumberWord* n = NumberWordOf(w);
+  if (n == nullptr || p + w.size() > limit) return false;
+  *value = n->value;
+  *end = p + w.size();
+  if (n->tens && *end + 1 < limit && (t[*end] == '-' || t[*end] == ' ')) {
+    std::string_view u = WordAt(t, *end + 1);
+    const NumberWord* unit = NumberWordOf(u);
+    if (unit != nullptr && unit->value >= 1 && unit->value <= 9 && *end + 1 + u.size() <= limit) {
+      *value += unit->value;
+      *end += 1 + u.size();
+    }
+  }
+  return true;
+}
+
+std::optional<Number> ParseWords(std::string_view t, size_t pos, size_t limit) {
+  int value = 0;
+  size_t end = 0;
+  std::string_view first = WordAt(t, pos);
+  bool article = IsWord(first, "a") || IsWord(first, "an");
+  if (article) {
+    value = 1;
+    end = pos + first.size();
+  } else if (!BelowHundredAt(t, pos, limit, &value, &end)) {
+    return std::nullopt;
+  }
+  if (end + 1 < limit && t[end] == ' ' && IsWord(WordAt(t, end + 1), "hundred") &&
+      value >= 1 && value <= 9 && end + 8 <= limit) {
+    value *= 100;
+    end += 8;
+    size_t p = end + 1;
+    if (p < limit && t[end] == ' ' && IsWord(WordAt(t, p), "and")) p += 4;
+    int rest = 0;
+    size_t rest_end = 0;
+    if (p <= limit && t[p - 1] == ' ' && BelowHundredAt(t, p, limit, &rest, &rest_end) &&
+        rest >= 1) {
+      value += rest;
+      end = rest_end;
+    }
+  } else if (article) {
+    return std::nullopt;  // "a" is one only before "hundred" (or a scale: see NumberBefore).
+  }
+  Number n;
+  n.begin = static_cast<uint32_t>(pos);
+  n.end = static_cast<uint32_t>(end);
+  n.mantissa = static_cast<uint64_t>(value);
+  n.words = true;
+  return n;
+}
+
+std::optional<Number> ParseNumberAt(std::string_view t, size_t pos, size_t limit,
+                                    uint64_t* work) {
   limit = std::min(limit, t.size());
   if (pos >= limit) return std::nullopt;
-  if (IsDigitAt(t, pos)) return ParseDigits(t, pos, limit);
+  ++*work;
+  if (IsDigitAt(t, pos)) {
+    auto d = ParseDigits(t, pos, limit);
+    if (!d || d->bad != nullptr) return d;
+    *work += d->end - d->begin;
+    // Digits followed by Chinese units and more numerals are one number ("3萬5千億", "1萬2千");
+    // digits followed by units alone keep them as scales ("7.8億", "12萬片").
+    size_t q = d->end;
+    bool units = false;
+    while (q < limit && q - d->end < 12) {
+      size_t len = 0;
+      auto c = ChineseNumeralOf(core::DecodeAt(t, q, &len));
+      if (len == 0 || !c || c->digit >= 0) break;
+      units = true;
+      q += len;
+    }
+    if (units && q < limit) {
+      size_t len = 0;
+      char32_t cp = core::DecodeAt(t, q, &len);
+      auto c = ChineseNumeralOf(cp);
+      if (IsDigitAt(t, q) || (c && c->digit >= 0)) {
+        auto m = ParseCompound(t, pos, limit, work);
+        if (m && (m->bad != nullptr || m->end > d->end)) return m;
+      }
+    }
+    return d;
+  }
   // Newswire writes fractions without the zero: ".125 dlrs".
   if (t[pos] == '.' && pos + 1 < limit && t[pos + 1] >= '0' && t[pos + 1] <= '9') {
     size_t end = pos + 1;
-    while (end < limit && t[end] >= '0' && t[end] <= '9') ++end;
-    auto n = ParseDigits(t, pos + 1, end);
-    if (!n || n->end != end || end - pos - 1 > 18) return std::nullopt;
+    while (end < limit && t[end] >= '0' && t[end] <= '9' && end - pos < kMaxNumberBytes) ++end;
+    auto n = ParseDigits(t, pos + 1, end, /*fractions=*/false);
+    if (!n || n->bad != nullptr || n->end != end || end - pos - 1 > 18) return std::nullopt;
     n->begin = static_cast<uint32_t>(pos);
     n->exp10 -= static_cast<int>(end - pos - 1);
+    n->decimals = true;
     return n;
   }
-  return ParseChinese(t, pos, limit);
+  if (core::IsAsciiAlpha(static_cast<unsigned char>(t[pos]))) return ParseWords(t, pos, limit);
+  return ParseCompound(t, pos, limit, work);
 }
 
-// mantissa * 10^exp10 rounded once, by the standard library's correctly rounded parser.
-double ToDouble(uint64_t mantissa, int exp10) {
-  char buf[64];
-  char* p = std::to_chars(buf, buf + 30, mantissa).ptr;
-  *p++ = 'e';
-  p = std::to_chars(p, buf + sizeof(buf), exp10).ptr;
-  double v = 0;
-  std::from_chars(buf, p, v);
-  return v;
-}
 
 }  // namespace
 
@@ -375,7 +666,8 @@ absl::Status FigureGrammar::AddToken(FigureToken token, const google::protobuf::
   }
   auto same_meaning = [](const FigureToken& a, const FigureToken& b) {
     return a.kind == b.kind && a.unit == b.unit && a.scale_exp10 == b.scale_exp10 &&
-           a.value == b.value && a.type == b.type && a.ambiguous == b.ambiguous;
+           a.value == b.value && a.type == b.type && a.ambiguous == b.ambiguous &&
+           a.subunit_exp == b.subunit_exp && a.needs_scale == b.needs_scale;
   };
   for (FigureToken& old : tokens_) {
     bool same_text = old.case_sensitive && token.case_sensitive
@@ -416,7 +708,8 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
         return error(c, absl::StrCat("currency code \"", c.code(),
                                      "\" is not three capital letters (ISO 4217)"));
       }
-      if (c.prefixes().empty() && c.suffixes().empty()) {
+      if (c.prefixes().empty() && c.suffixes().empty() && c.scaled_suffixes().empty() &&
+          c.subunits().empty()) {
         return error(c, absl::StrCat("currency ", c.code(), " has no prefixes or suffixes"));
       }
       for (const std::string& w : c.prefixes()) {
@@ -426,6 +719,16 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
       for (const std::string& w : c.suffixes()) {
         WS_RETURN_IF_ERROR(
             g.AddToken(make(Kind::kCurrencySuffix, w, AutoCaseSensitive(w), c.code()), c, locate));
+      }
+      for (const std::string& w : c.scaled_suffixes()) {
+        FigureToken t = make(Kind::kCurrencySuffix, w, AutoCaseSensitive(w), c.code());
+        t.needs_scale = true;
+        WS_RETURN_IF_ERROR(g.AddToken(std::move(t), c, locate));
+      }
+      for (const std::string& w : c.subunits()) {
+        FigureToken t = make(Kind::kCurrencySuffix, w, AutoCaseSensitive(w), c.code());
+        t.subunit_exp = 2;
+        WS_RETURN_IF_ERROR(g.AddToken(std::move(t), c, locate));
       }
     }
     for (const auto& a : v->ambiguous_currencies()) {
@@ -477,6 +780,10 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
       FigureToken t = make(a.prefix() ? Kind::kAmbiguousPrefix : Kind::kAmbiguousSuffix, a.token(),
                            AutoCaseSensitive(a.token()), a.default_code());
       t.ambiguous = index;
+      if (a.subunit()) {
+        if (a.prefix()) return error(a, "a subunit token is written after the number");
+        t.subunit_exp = 2;
+      }
       WS_RETURN_IF_ERROR(g.AddToken(std::move(t), a, locate));
     }
     for (const auto& s : v->scales()) {
@@ -507,6 +814,32 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
     for (const std::string& w : v->percent_prefixes()) {
       WS_RETURN_IF_ERROR(
           g.AddToken(make(Kind::kPercentPrefix, w, AutoCaseSensitive(w), "%"), *v, locate));
+    }
+    for (const std::string& w : v->per_mille_prefixes()) {
+      FigureToken t = make(Kind::kPercentPrefix, w, AutoCaseSensitive(w), "%");
+      t.scale_exp10 = -1;  // 千分之三 = 0.3 %
+      WS_RETURN_IF_ERROR(g.AddToken(std::move(t), *v, locate));
+    }
+    for (const std::string& w : v->per_myriad_prefixes()) {
+      FigureToken t = make(Kind::kPercentPrefix, w, AutoCaseSensitive(w), "%");
+      t.scale_exp10 = -2;  // 萬分之五 = 0.05 %
+      WS_RETURN_IF_ERROR(g.AddToken(std::move(t), *v, locate));
+    }
+    for (const std::string& w : v->per_mille_suffixes()) {
+      FigureToken t = make(Kind::kPercentSuffix, w, AutoCaseSensitive(w), "%");
+      t.scale_exp10 = -1;  // 3‰ = 0.3 %
+      WS_RETURN_IF_ERROR(g.AddToken(std::move(t), *v, locate));
+    }
+    for (const std::string& w : v->not_figures()) {
+      WS_RETURN_IF_ERROR(
+          g.AddToken(make(Kind::kNotFigure, w, AutoCaseSensitive(w), ""), *v, locate));
+    }
+    for (const std::string& w : v->negative_words()) {
+      if (w.empty()) return error(*v, "empty negative word");
+      if (std::find(g.negative_words_.begin(), g.negative_words_.end(), w) ==
+          g.negative_words_.end()) {
+        g.negative_words_.push_back(w);
+      }
     }
     for (const std::string& w : v->point_suffixes()) {
       WS_RETURN_IF_ERROR(
@@ -586,6 +919,8 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
                    });
   std::stable_sort(g.range_connectors_.begin(), g.range_connectors_.end(),
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::stable_sort(g.negative_words_.begin(), g.negative_words_.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   if (g.qualifiers_.size() > UINT16_MAX) return absl::InvalidArgumentError("too many qualifiers");
   for (size_t i = 0; i < g.qualifiers_.size(); ++i) {
     const QualifierWord& q = g.qualifiers_[i];
@@ -616,38 +951,74 @@ std::string_view FigureGrammar::ResolveAmbiguous(int index, std::string_view sou
 // Assembly
 //
 // A figure is a chain around one number:
-//   [qualifier] [currency prefix | 百分之] number [多] [scale...] [terminal] [qualifier after]
+//   [qualifier] [sign] [currency prefix | 百分之] number [多] [scale...] [terminal]
+//   [qualifier after]
 // where the terminal is a currency suffix, percent, points or a unit, and a range repeats the
 // number part after a connector. Hits are resolved leftmost-longest first; each remaining hit
 // that is not yet inside a figure anchors one attempt: a prefix reads the number after it, any
 // other hit the number before it. The chain then runs forward from that number.
+//
+// When the grammar is not sure, it emits nothing: a number that continues past what was parsed
+// (a numeral or digit before it, a decimal or slash after it, a range end it could not read),
+// a negated qualifier it does not know, an ambiguous sign. Such spans are reported as skipped.
+
+namespace {
+// Words and characters that negate a qualifier right after them ("not more than", 不超過).
+constexpr std::string_view kLatinNegations[] = {"not", "no", "never", "nor"};
+constexpr char32_t kCjkNegations[] = {U'不', U'未', U'沒', U'没', U'非', U'無', U'无', U'毋', U'莫'};
+// After 成: 半 adds half a tenth (兩成半 = 25 %); a digit adds tenths of a tenth (三成五 = 35 %)
+// when what follows cannot make the digit the start of another word (三成五年內 is not read).
+constexpr std::string_view kTenthHalf = "半";
+constexpr std::string_view kAfterTenthDigitOk[] = {"的", "左", "以", "之", "至", "到", "多",
+                                                   "餘", "余", "強", "强", "弱", "，", "。",
+                                                   "、", "；", "）", "」"};
+}  // namespace
 
 class FigureGrammar::Assembler {
  public:
   Assembler(std::string_view text, std::span<const TokenHit> hits, const FigureGrammar& g,
-            std::string_view source, std::vector<FigureMention>* out)
-      : t_(text), g_(g), source_(source), out_(out) {
+            std::string_view source, std::vector<FigureMention>* out, FigureReport* report)
+      : t_(text), g_(g), source_(source), out_(out), report_(report) {
     hits_.reserve(hits.size());
     for (const TokenHit& h : hits) {
       if (h.begin < h.end && h.end <= t_.size() && h.token < g_.tokens_.size()) hits_.push_back(h);
     }
+    work_ += hits.size();
     std::stable_sort(hits_.begin(), hits_.end(), [](const TokenHit& a, const TokenHit& b) {
       return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
     });
-    // Leftmost-longest: "US$" beats "$", "percentage points" beats "percent", "美元" beats "元".
-    size_t kept = 0;
+    // Look-alikes ("一成不變", "成本") first, resolved leftmost-longest among themselves.
     uint32_t last_end = 0;
     for (const TokenHit& h : hits_) {
-      if (h.begin < last_end) continue;
+      if (g_.tokens_[h.token].kind != Kind::kNotFigure || h.begin < last_end) continue;
+      not_figures_.push_back(h);
+      last_end = h.end;
+    }
+    // Leftmost-longest: "US$" beats "$", "percentage points" beats "percent", "美元" beats "元".
+    // A hit overlapping a look-alike is dropped.
+    size_t kept = 0;
+    last_end = 0;
+    for (const TokenHit& h : hits_) {
+      if (h.begin < last_end || g_.tokens_[h.token].kind == Kind::kNotFigure) continue;
+      if (InNotFigure(h.begin, h.end)) continue;
       hits_[kept++] = h;
       last_end = h.end;
     }
     hits_.resize(kept);
+    // next_non_scale_[i]: begin of the first hit at or after i that is not a scale (numbers stop
+    // there, so 二百分點 leaves 百分點 alone); computed once, so NumberLimit is O(log n).
+    next_non_scale_.resize(hits_.size() + 1);
+    next_non_scale_[hits_.size()] = static_cast<uint32_t>(t_.size());
+    for (size_t i = hits_.size(); i-- > 0;) {
+      next_non_scale_[i] = Tok(i).kind != Kind::kScale ? hits_[i].begin : next_non_scale_[i + 1];
+    }
   }
 
   void Run() {
     for (size_t i = 0; i < hits_.size(); ++i) {
+      ++work_;
       if (hits_[i].begin < consumed_) continue;
+      skip_.reason = {};
       std::optional<FigureMention> m;
       switch (Tok(i).kind) {
         case Kind::kWordFigure:
@@ -657,16 +1028,26 @@ class FigureGrammar::Assembler {
         case Kind::kAmbiguousPrefix:
         case Kind::kPercentPrefix:
           m = FromPrefix(i);
-          if (!m && UsableAfterNumber(Tok(i))) m = FromSuffix(i);
+          if (!m && skip_.reason.empty() && UsableAfterNumber(Tok(i))) m = FromSuffix(i);
           break;
         default:
           m = FromSuffix(i);
           break;
       }
-      if (!m) continue;
+      if (m && InNotFigure(m->begin, m->end)) m.reset();
+      if (!m) {
+        if (!skip_.reason.empty()) {
+          skip_.begin = std::max<uint32_t>(skip_.begin, static_cast<uint32_t>(consumed_));
+          skip_.end = std::max(skip_.end, hits_[i].end);
+          if (report_ != nullptr) report_->skipped.push_back(skip_);
+          consumed_ = skip_.end;  // Nothing inside an unreadable span is read again.
+        }
+        continue;
+      }
       consumed_ = m->end;
       out_->push_back(*m);
     }
+    if (report_ != nullptr) report_->work += work_;
   }
 
  private:
@@ -675,8 +1056,10 @@ class FigureGrammar::Assembler {
     Number num;
     int prefix = -1;    // Resolved hit index of a currency prefix / 百分之.
     bool more = false;  // 多/余/餘.
+    bool negative = false;
     bool has_scale = false;
     int scale_exp = 0;
+    int scale_words = 0;
     int terminal = -1;  // Resolved hit index of a currency suffix / percent / points / unit.
     int currency_after = -1;  // A currency written after an ambiguous 元 ("元人民幣").
     size_t end = 0;
@@ -684,6 +1067,27 @@ class FigureGrammar::Assembler {
 
   const FigureToken& Tok(size_t i) const { return g_.tokens_[hits_[i].token]; }
   Kind PrefixKind(const Part& p) const { return p.prefix >= 0 ? Tok(p.prefix).kind : Kind::kScale; }
+
+  // Records why the current attempt emits nothing; [begin, end) is what it covered.
+  std::nullopt_t Skip(size_t begin, size_t end, std::string_view reason) const {
+    if (skip_.reason.empty()) {
+      skip_.begin = static_cast<uint32_t>(begin);
+      skip_.end = static_cast<uint32_t>(end);
+      skip_.reason = reason;
+    }
+    return std::nullopt;
+  }
+
+  // Whether [begin, end) overlaps a look-alike, or starts right after one that ends with a
+  // space ("Section ", "Windows ": the number is part of a name).
+  bool InNotFigure(size_t begin, size_t end) const {
+    if (not_figures_.empty()) return false;
+    auto it = std::lower_bound(not_figures_.begin(), not_figures_.end(), end,
+                               [](const TokenHit& h, size_t e) { return h.begin < e; });
+    if (it == not_figures_.begin()) return false;
+    const TokenHit& h = *std::prev(it);
+    return h.end > begin || (h.end == begin && t_[h.end - 1] == ' ');
+  }
 
   // `lit` at `pos` (ASCII-caseless if `caseless`), within the text.
   bool MatchAt(size_t pos, std::string_view lit, bool caseless) const {
@@ -699,64 +1103,202 @@ class FigureGrammar::Assembler {
     if (it == hits_.end() || it->begin != pos) return -1;
     return static_cast<int>(it - hits_.begin());
   }
+  // Resolved hit ending exactly at `pos`, or -1.
+  int HitEndingAt(size_t pos) const {
+    auto it = std::lower_bound(hits_.begin(), hits_.end(), pos,
+                               [](const TokenHit& h, size_t p) { return h.begin < p; });
+    if (it == hits_.begin()) return -1;
+    --it;
+    return it->end == pos ? static_cast<int>(it - hits_.begin()) : -1;
+  }
 
   // Numbers stop where a non-scale hit starts, so 二百分點 leaves 百分點 alone.
   size_t NumberLimit(size_t pos) const {
     auto it = std::lower_bound(hits_.begin(), hits_.end(), pos,
                                [](const TokenHit& h, size_t p) { return h.begin < p; });
-    for (; it != hits_.end(); ++it) {
-      if (g_.tokens_[it->token].kind != Kind::kScale) return it->begin;
+    return next_non_scale_[it - hits_.begin()];
+  }
+
+  std::optional<Number> Parse(size_t pos) const { return ParseNumberAt(t_, pos, NumberLimit(pos), &work_); }
+
+  // Whether the number `n` is glued to more number text before it that it leaves out; returns
+  // the reason (and widens *begin over it), or empty. Sets *look_alike for digits glued to a
+  // Latin word ("H20", "A380", "COVID-19").
+  std::string_view ContinuesBefore(const Number& n, size_t* begin, bool* look_alike) const {
+    size_t b = n.begin;
+    *begin = b;
+    *look_alike = false;
+    if (b == 0) return {};
+    if (n.words) {
+      size_t g = b;
+      while (g > 0 && b - g < 3 && (t_[g - 1] == ' ' || t_[g - 1] == '-')) --g;
+      if (g == b || g == 0) return {};
+      if (IsDigitAt(t_, g - 1)) return "a digit before the spelled-out number";
+      if (HitEndingAt(g) >= 0 && g_.tokens_[hits_[HitEndingAt(g)].token].kind == Kind::kScale) {
+        return "a scale word before the spelled-out number (read whole or not at all)";
+      }
+      size_t s = g;
+      while (s > 0 && g - s < 12 && core::IsAsciiAlpha(static_cast<unsigned char>(t_[s - 1]))) --s;
+      std::string_view w = t_.substr(s, g - s);
+      if (NumberWordOf(w) != nullptr || IsWord(w, "and") || IsWord(w, "hundred") ||
+          IsWord(w, "half") || IsWord(w, "quarter") || IsWord(w, "third") ||
+          IsWord(w, "point")) {
+        *begin = s;
+        return "a number word before the spelled-out number";
+      }
+      return {};
     }
-    return t_.size();
+    size_t len = 0;
+    char32_t cp = core::DecodeBefore(t_, b, &len);
+    if (len == 0) return {};
+    if (!n.chinese && core::IsAsciiAlpha(static_cast<unsigned char>(t_[b - 1]))) {
+      *look_alike = true;
+      return {};
+    }
+    if (IsAsciiOrWideDigit(cp)) {
+      *begin = b - len;
+      return "a digit right before the number";
+    }
+    auto cn = ChineseNumeralOf(cp);
+    bool starts_chinese = !IsDigitAt(t_, b) && t_[b] != '.';
+    if (IsChineseDecimalPoint(cp) || (cn && (starts_chinese || cn->digit < 0))) {
+      *begin = b - len;
+      return "a Chinese numeral right before the number";
+    }
+    if (cp == '.' || cp == ',' || cp == '/' || cp == U'．' || cp == U'，' || cp == ':') {
+      size_t l2 = 0;
+      char32_t before = b > len ? core::DecodeBefore(t_, b - len, &l2) : 0;
+      if (IsAsciiOrWideDigit(before)) {
+        *begin = b - len - l2;
+        return "the number continues before it (a decimal, a group, a fraction or a quote)";
+      }
+    }
+    return {};
+  }
+
+  // Whether the number `n` continues after its end (a decimal, a slash, a numeral).
+  std::string_view ContinuesAfter(const Number& n) const {
+    size_t e = n.end;
+    if (e >= t_.size()) return {};
+    if (n.words) {
+      size_t p = e;
+      if (p < t_.size() && (t_[p] == ' ' || t_[p] == '-')) ++p;
+      std::string_view w = WordAt(t_, p);
+      if (NumberWordOf(w) != nullptr || IsWord(w, "hundred")) return "the spelled-out number goes on";
+      return {};
+    }
+    size_t len = 0;
+    char32_t cp = core::DecodeAt(t_, e, &len);
+    auto cn = ChineseNumeralOf(cp);
+    if (IsAsciiOrWideDigit(cp) || (cn && cn->digit >= 0)) return "a numeral right after the number";
+    if (cp == '.' || cp == U'．' || cp == '/' || IsChineseDecimalPoint(cp)) {
+      size_t l2 = 0;
+      char32_t next = core::DecodeAt(t_, e + len, &l2);
+      if (IsAsciiOrWideDigit(next) || ChineseNumeralOf(next)) {
+        return "the number continues after it (a decimal, a fraction or a quote)";
+      }
+    }
+    return {};
   }
 
   // The number ending at `end` (or, for a Chinese run, running on through it), not starting
-  // before `floor`.
-  std::optional<Number> NumberBefore(size_t end, size_t floor) const {
+  // before `floor`. `before_scale`: a scale word follows, so "a" counts as one ("a million").
+  // A number that continues before what could be read is skipped (Skip) and nullopt returned.
+  std::optional<Number> NumberBefore(size_t end, size_t floor, bool before_scale) {
+    if (end > floor && core::IsAsciiAlpha(static_cast<unsigned char>(t_[end - 1]))) {
+      return WordsBefore(end, floor, before_scale);
+    }
     size_t s = end;
     while (s > floor && end - s < kMaxNumberBytes) {
+      ++work_;
       size_t len = 0;
       char32_t cp = core::DecodeBefore(t_, s, &len);
       if (len == 0 || s - len < floor || !IsNumberChar(cp)) break;
       s -= len;
     }
+    std::optional<Number> found;
     bool prev_digit = false;
     for (size_t c = s; c < end;) {
+      ++work_;
       size_t len = 0;
       char32_t cp = core::DecodeAt(t_, c, &len);
-      bool digit = (cp >= '0' && cp <= '9') || (cp >= U'０' && cp <= U'９');
+      if (len == 0) break;
+      bool digit = IsAsciiOrWideDigit(cp);
       auto cn = ChineseNumeralOf(cp);
       bool lead_dot = cp == '.' && !prev_digit && c + 1 < t_.size() && t_[c + 1] >= '0' &&
                       t_[c + 1] <= '9';
       bool candidate = (digit && !prev_digit) || lead_dot ||
                        (cn && (cn->digit >= 0 || cn->unit == 1));
       if (candidate) {
-        auto n = ParseNumberAt(t_, c, NumberLimit(c));
-        if (n && (n->end == end || (n->chinese && n->end > end))) {
-          return Acceptable(*n) ? n : std::nullopt;
+        auto n = Parse(c);
+        // Anything unreadable in the run of number characters before the hit: the run is
+        // not read ("1.5340/50 dlrs", "二三成").
+        if (n && n->bad != nullptr) return Skip(s, std::max<size_t>(n->end, end), n->bad);
+        if (n && n->bad == nullptr && (n->end == end || (n->chinese && n->end > end))) {
+          found = n;
+          break;
+        }
+        if (n && n->end > c + len) {  // Candidates inside a number that stops short: none.
+          prev_digit = IsDigitAt(t_, n->end - 1);
+          c = n->end;
+          continue;
         }
       }
       prev_digit = digit;
       c += len;
     }
-    return std::nullopt;
+    if (!found) return std::nullopt;
+    // "7-1/2", "7 3/8": the whole number before a fraction belongs to it.
+    size_t b = found->begin;
+    if (found->decimals && !found->chinese && b >= 2 && (t_[b - 1] == '-' || t_[b - 1] == ' ') &&
+        t_[b - 2] >= '0' && t_[b - 2] <= '9' &&
+        t_.substr(b, found->end - b).find('/') != std::string_view::npos) {
+      size_t w = b - 1;
+      while (w > floor && b - 1 - w < 12 && t_[w - 1] >= '0' && t_[w - 1] <= '9') --w;
+      auto whole = Parse(w);
+      if (whole && whole->bad == nullptr && whole->end == found->end) found = whole;
+    }
+    size_t begin = 0;
+    bool look_alike = false;
+    std::string_view why = ContinuesBefore(*found, &begin, &look_alike);
+    if (look_alike) return std::nullopt;
+    if (!why.empty()) return Skip(std::max(begin, floor), end, why);
+    return found;
   }
 
-  // Digits glued to a Latin word ("H20", "A380") are model names, and a number right after
-  // "1." or "1," is the tail of something we could not read ("1.2.3", "1,5").
-  bool Acceptable(const Number& n) const {
-    if (n.chinese || n.begin == 0) return true;
-    if (IsAlphaAt(t_, n.begin - 1)) return false;
-    size_t b = n.begin;
-    size_t sep = 0;
-    if (b >= 1 && (t_[b - 1] == '.' || t_[b - 1] == ',')) sep = 1;
-    if (sep == 0 && BytesBefore(t_, b, 0, "．")) sep = 3;
-    if (sep > 0 && b > sep) {
-      size_t len = 0;
-      char32_t cp = core::DecodeBefore(t_, b - sep, &len);
-      if ((cp >= '0' && cp <= '9') || (cp >= U'０' && cp <= U'９')) return false;
+  std::optional<Number> WordsBefore(size_t end, size_t floor, bool before_scale) {
+    size_t s = end;
+    while (s > floor && end - s < 64) {
+      ++work_;
+      char c = t_[s - 1];
+      if (!core::IsAsciiAlpha(static_cast<unsigned char>(c)) && c != ' ' && c != '-') break;
+      --s;
     }
-    return true;
+    for (size_t c = s; c < end; ++c) {
+      ++work_;
+      if (!core::IsAsciiAlpha(static_cast<unsigned char>(t_[c])) ||
+          (c > 0 && core::IsAsciiAlpha(static_cast<unsigned char>(t_[c - 1])))) {
+        continue;
+      }
+      std::optional<Number> n;
+      std::string_view w = WordAt(t_, c);
+      if (before_scale && c + w.size() == end && (IsWord(w, "a") || IsWord(w, "an"))) {
+        n = Number{};
+        n->begin = static_cast<uint32_t>(c);
+        n->end = static_cast<uint32_t>(end);
+        n->mantissa = 1;
+        n->words = true;
+      } else {
+        n = ParseWords(t_, c, end);
+      }
+      if (!n || n->end != end) continue;
+      size_t begin = 0;
+      bool look_alike = false;
+      std::string_view why = ContinuesBefore(*n, &begin, &look_alike);
+      if (!why.empty()) return Skip(std::max(begin, floor), end, why);
+      return n;
+    }
+    return std::nullopt;
   }
 
   static bool PrefixAllows(Kind prefix, const FigureToken& terminal) {
@@ -800,8 +1342,8 @@ class FigureGrammar::Assembler {
   }
   static bool IsGap(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-  // Reads [多] [scale...] [多] [terminal] after the number of `part`. `prefix_kind` is the kind
-  // of the figure's prefix (kScale: none) and decides which terminals may follow.
+  // Reads [多] [scale...] [多] [terminal [半 | digit]] after the number of `part`. `prefix_kind`
+  // is the kind of the figure's prefix (kScale: none) and decides which terminals may follow.
   void ReadTail(Part* part, Kind prefix_kind) const {
     size_t p = part->num.end;
     if (size_t m = MoreMarkAt(t_, p)) {
@@ -810,16 +1352,19 @@ class FigureGrammar::Assembler {
     }
     if (prefix_kind != Kind::kPercentPrefix) {
       for (;;) {
+        ++work_;
         size_t q = GapAfter(p);
         int j = HitAt(q);
         if (j < 0 || Tok(j).kind != Kind::kScale) break;
         part->has_scale = true;
         part->scale_exp += Tok(j).scale_exp10;
+        ++part->scale_words;
         p = hits_[j].end;
         if (size_t m = MoreMarkAt(t_, p)) {  // "10萬多元"
           part->more = true;
           p += m;
         }
+        if (part->scale_words > 3) break;
       }
       size_t q = GapAfter(p);
       int j = HitAt(q);
@@ -842,23 +1387,56 @@ class FigureGrammar::Assembler {
             p = hits_[k].end;
           }
         }
+        if (Tok(j).kind == Kind::kPercentSuffix && Tok(j).scale_exp10 == 1 &&
+            !part->num.decimals && !part->has_scale) {
+          p = ReadTenthTail(part, p);
+        }
       }
     }
     part->end = p;
   }
 
+  // After 成: 半 (兩成半 = 2.5 tenths) or one Chinese digit (三成五 = 3.5 tenths).
+  size_t ReadTenthTail(Part* part, size_t p) const {
+    int add = -1;
+    size_t q = p;
+    if (BytesAt(t_, p, kTenthHalf)) {
+      add = 5;
+      q = p + kTenthHalf.size();
+    } else {
+      size_t len = 0;
+      auto c = ChineseNumeralOf(core::DecodeAt(t_, p, &len));
+      if (len == 0 || !c || c->digit <= 0) return p;
+      q = p + len;
+      size_t l2 = 0;
+      char32_t next = core::DecodeAt(t_, q, &l2);
+      bool ok = q >= t_.size() || next < 0x2E80;
+      for (std::string_view s : kAfterTenthDigitOk) ok = ok || BytesAt(t_, q, s);
+      if (!ok) return p;  // 三成五年: the digit may start another word; the after-check skips.
+      add = c->digit;
+    }
+    Fixed v = 0;
+    if (!ToFixed(part->num, &v)) return p;
+    v += static_cast<Fixed>(add) * (kFixedOne / 10);
+    FromFixed(v, &part->num);
+    part->num.decimals = true;
+    return q;
+  }
+
   // A connector ("-", "to", "至") starting at `pos` (with a space either side if Latin or
   // optional otherwise); returns the position after it and its trailing space, or 0.
-  size_t ConnectorAt(size_t pos) const {
+  size_t ConnectorAt(size_t pos, std::string_view* which) const {
     const size_t gap = GapAfter(pos);
     const bool space_before = gap != pos;
     for (const std::string& c : g_.range_connectors_) {
+      ++work_;
       size_t p = gap;
       if (!MatchAt(p, c, StartsLatin(c))) continue;
       p += c.size();
       size_t after = GapAfter(p);
       bool space_after = after != p;
       if (StartsLatin(c) && !(space_before && space_after)) continue;
+      *which = c;
       return after;
     }
     return 0;
@@ -869,6 +1447,7 @@ class FigureGrammar::Assembler {
     const size_t gap = GapBefore(end, floor);
     const bool space_after = gap != end;
     for (const std::string& c : g_.range_connectors_) {
+      ++work_;
       size_t p = gap;
       if (p < floor + c.size()) continue;
       std::string_view seen = t_.substr(p - c.size(), c.size());
@@ -918,7 +1497,7 @@ class FigureGrammar::Assembler {
     if (a.terminal >= 0 && b.terminal >= 0) {
       const FigureToken& x = Tok(a.terminal);
       const FigureToken& y = Tok(b.terminal);
-      if (x.unit != y.unit ||
+      if (x.unit != y.unit || x.subunit_exp != y.subunit_exp ||
           (x.kind == Kind::kAmbiguousSuffix) != (y.kind == Kind::kAmbiguousSuffix)) {
         return false;
       }
@@ -929,10 +1508,11 @@ class FigureGrammar::Assembler {
   }
 
   // Builds the mention for part `a` (and range end `b`), or nothing if it is not a figure.
-  std::optional<FigureMention> Make(const Part& a, const Part* b) const {
+  std::optional<FigureMention> Make(const Part& a, const Part* b) {
     FigureMention m;
     int currency = CurrencyHit(a, b);
     int terminal = b != nullptr && b->terminal >= 0 ? b->terminal : a.terminal;
+    int subunit_exp = 0;
     if (currency >= 0) {
       const FigureToken& c = Tok(currency);
       m.type = FigureType::kMoney;
@@ -942,6 +1522,16 @@ class FigureGrammar::Assembler {
         m.currency_token = c.text;
       } else {
         m.unit = c.unit;
+      }
+      if (c.subunit_exp > 0) {
+        subunit_exp = c.subunit_exp;
+        m.subunit = c.text;
+      }
+      // "marks", "won": English words too; money only after a scale or a decimal number.
+      if (c.needs_scale) {
+        for (const Part* p : {&a, b}) {
+          if (p != nullptr && !p->has_scale && !p->num.decimals) return std::nullopt;
+        }
       }
     } else if (a.prefix >= 0 && Tok(a.prefix).kind == Kind::kPercentPrefix) {
       m.type = FigureType::kPercent;
@@ -954,20 +1544,39 @@ class FigureGrammar::Assembler {
       // A number with only a scale ("48.2 mln") says nothing about what it counts: no figure.
       return std::nullopt;
     }
+    const size_t begin = a.prefix >= 0 ? hits_[a.prefix].begin : a.num.begin;
+    const size_t end = b != nullptr ? b->end : a.end;
+    for (const Part* p : {&a, b}) {
+      if (p != nullptr && p->scale_words > 3) return Skip(begin, end, "too many scale words");
+      if (p != nullptr && p->scale_exp > 15) return Skip(begin, end, "scale too large");
+    }
     int low_exp = a.has_scale ? a.scale_exp : (b != nullptr ? b->scale_exp : 0);
-    // A percent word that counts tenths (成) scales the number like a scale word would.
-    const int unit_exp = (terminal >= 0 && Tok(terminal).kind == Kind::kPercentSuffix)
-                             ? Tok(terminal).scale_exp10
-                             : 0;
-    m.value = ToDouble(a.num.mantissa, a.num.exp10 + low_exp + unit_exp);
+    // A percent word or prefix that counts tenths (成) or thousandths (‰, 千分之) scales the
+    // number like a scale word would.
+    int unit_exp = 0;
+    if (terminal >= 0 && Tok(terminal).kind == Kind::kPercentSuffix) {
+      unit_exp = Tok(terminal).scale_exp10;
+    } else if (a.prefix >= 0 && Tok(a.prefix).kind == Kind::kPercentPrefix) {
+      unit_exp = Tok(a.prefix).scale_exp10;
+    }
+    if (unit_exp == 1) {  // 成: at most ten tenths (十成 = 100 %); "二十成" is no figure.
+      for (const Part* p : {&a, b}) {
+        if (p != nullptr && (p->has_scale || ToDouble(p->num.mantissa, p->num.exp10) > 10)) {
+          return Skip(begin, end, "more than ten tenths (成)");
+        }
+      }
+    }
+    m.value = ToDouble(a.num.mantissa, a.num.exp10 + low_exp + unit_exp - subunit_exp);
+    if (a.negative) m.value = -m.value;
     m.scale = Pow10(low_exp);
     m.value_max = m.value;
-    m.begin = a.prefix >= 0 ? hits_[a.prefix].begin : a.num.begin;
+    m.begin = static_cast<uint32_t>(begin);
     m.end = static_cast<uint32_t>(a.end);
     if (a.more) m.qualifier = wirescan::v1::QUALIFIER_MORE_THAN;
     if (b != nullptr) {
       int high_exp = b->has_scale ? b->scale_exp : a.scale_exp;
-      m.value_max = ToDouble(b->num.mantissa, b->num.exp10 + high_exp + unit_exp);
+      m.value_max = ToDouble(b->num.mantissa, b->num.exp10 + high_exp + unit_exp - subunit_exp);
+      if (b->negative) m.value_max = -m.value_max;
       if (m.value_max < m.value) return std::nullopt;
       m.is_range = true;
       m.end = static_cast<uint32_t>(b->end);
@@ -976,11 +1585,34 @@ class FigureGrammar::Assembler {
     return m;
   }
 
+  // A minus sign or negative word right before the number of `b` at `p` (the high end of a
+  // range, after a connector that is not itself a hyphen). Returns the position of the number.
+  size_t HighEndSign(size_t p, std::string_view connector, Part* b) const {
+    if (connector == "-") return p;
+    if (size_t m = MinusAt(t_, p)) {
+      b->negative = true;
+      return p + m;
+    }
+    for (const std::string& w : g_.negative_words_) {
+      if (!MatchAt(p, w, StartsLatin(w))) continue;
+      size_t q = p + w.size();
+      if (StartsLatin(w)) {
+        if (IsAlnumAt(t_, q) || GapAfter(q) == q) continue;
+        q = GapAfter(q);
+      }
+      b->negative = true;
+      return q;
+    }
+    return p;
+  }
+
   // Tries "<a> - <number...>" after `a`; returns the mention of the range if there is one.
-  std::optional<FigureMention> ForwardRange(const Part& a) const {
-    size_t p = ConnectorAt(a.end);
+  std::optional<FigureMention> ForwardRange(const Part& a) {
+    std::string_view connector;
+    size_t p = ConnectorAt(a.end, &connector);
     if (p == 0) return std::nullopt;
     Part b;
+    p = HighEndSign(p, connector, &b);
     if (a.prefix >= 0) {  // "$10-$15 billion"
       int j = HitAt(p);
       if (j >= 0 && hits_[j].token == hits_[a.prefix].token) {
@@ -991,8 +1623,10 @@ class FigureGrammar::Assembler {
         b.prefix = -1;
       }
     }
-    auto n = ParseNumberAt(t_, p, NumberLimit(p));
-    if (!n || !Acceptable(*n)) return std::nullopt;
+    auto n = Parse(p);
+    if (!n || n->bad != nullptr) return std::nullopt;
+    if (!n->chinese && !n->words && p > 0 && IsAlphaAt(t_, p - 1)) return std::nullopt;
+    if (!ContinuesAfter(*n).empty()) return std::nullopt;
     b.num = *n;
     // The second end follows the first's prefix rules ("百分之十至十五", "$10-15 billion").
     ReadTail(&b, PrefixKind(a));
@@ -1000,20 +1634,130 @@ class FigureGrammar::Assembler {
     return Make(a, &b);
   }
 
-  // Adds qualifier words around `m` and widens its span over them.
-  void Qualify(FigureMention* m) const {
+  // The sign before the figure starting at m->begin: a minus sign right before it ("-3.4%",
+  // "虧-2.3%") or a negative word ("minus 5%", 负15%) makes it negative and joins the span.
+  // Returns false (after Skip) when the mark is ambiguous: a hyphen after a digit (a range or
+  // a code that was not read), "+/-", "±", 正负, a dash that may be a minus; clears *figure for
+  // a hyphenated word ("COVID-19", "mid-2024").
+  bool ApplySign(FigureMention* m, bool* figure) {
+    *figure = true;
+    size_t b = m->begin;
+    size_t floor = consumed_;
+    auto negate = [&](size_t begin) {
+      double lo = -m->value_max, hi = -m->value;
+      if (m->is_range) {
+        Skip(begin, m->end, "a minus before a range");
+        return false;
+      }
+      m->value = lo;
+      m->value_max = hi;
+      m->begin = static_cast<uint32_t>(begin);
+      return true;
+    };
+    if (size_t len = MinusBefore(t_, b); len > 0 && b - len >= floor) {
+      size_t s = b - len;
+      if (s == 0) return negate(s);
+      size_t l2 = 0;
+      char32_t cp = core::DecodeBefore(t_, s, &l2);
+      if (core::IsAsciiAlpha(static_cast<unsigned char>(t_[s - 1]))) {
+        *figure = false;  // "COVID-19", "mid-2024", "Su-35": the number belongs to a word.
+        return true;
+      }
+      if (IsAsciiOrWideDigit(cp) || ChineseNumeralOf(cp) || cp == '+' || cp == '/' ||
+          cp == U'±' || cp == '-' || cp == '.' || cp == '%' || cp == U'％' ||
+          MinusBefore(t_, s) > 0) {
+        {
+        Skip(s >= l2 ? s - l2 : s, m->end, "a hyphen or sign that may not be a minus");
+        return false;
+      }
+      }
+      return negate(s);
+    }
+    if (size_t len = DashBefore(t_, b); len > 0 && b - len >= floor) {
+      {
+        Skip(b - len, m->end, "a dash right before the number (a minus or a dash?)");
+        return false;
+      }
+    }
+    if (BytesBefore(t_, b, floor, "±")) {
+      {
+        Skip(b - std::string_view("±").size(), m->end, "a plus-minus sign");
+        return false;
+      }
+    }
+    for (const std::string& w : g_.negative_words_) {
+      ++work_;
+      if (StartsLatin(w)) {
+        size_t g = GapBefore(b, floor);
+        if (g == b || g < floor + w.size()) continue;
+        size_t s = g - w.size();
+        if (!MatchAt(s, w, true) || (s > 0 && IsAlphaAt(t_, s - 1))) continue;
+        // "plus or minus 5%": not a sign.
+        size_t g2 = GapBefore(s, floor);
+        if (g2 >= 2 && g2 != s && AsciiEqualsIgnoreCase(t_.substr(g2 - 2, 2), "or")) {
+          {
+        Skip(s, m->end, "plus or minus");
+        return false;
+      }
+        }
+        return negate(s);
+      }
+      if (!BytesBefore(t_, b, floor, w)) continue;
+      size_t s = b - w.size();
+      if (BytesBefore(t_, s, floor, "正")) {
+        {
+        Skip(s - std::string_view("正").size(), m->end, "正负 (plus or minus)");
+        return false;
+      }
+      }
+      return negate(s);
+    }
+    return true;
+  }
+
+  // A range connector right before the figure with a number before it: the low end of a range
+  // that was not read ("2023-15%", "1986 to 15 pct").
+  bool RangeLeftOut(const FigureMention& m) {
+    size_t c = ConnectorBefore(m.begin, consumed_);
+    if (c == std::string_view::npos || c == 0) return false;
+    size_t len = 0;
+    char32_t cp = core::DecodeBefore(t_, c, &len);
+    if (len == 0) return false;
+    auto cn = ChineseNumeralOf(cp);
+    bool number = IsAsciiOrWideDigit(cp) || (cn && cn->digit >= 0) ||
+                  (c > 0 && core::IsAsciiAlpha(static_cast<unsigned char>(t_[c - 1])) &&
+                   NumberWordOf(WordAt(t_, WordStartBefore(c))) != nullptr);
+    if (!number) return false;
+    Skip(c - len, m.end, "the other end of a range was not read");
+    return true;
+  }
+  size_t WordStartBefore(size_t e) const {
+    size_t s = e;
+    while (s > 0 && e - s < 12 && core::IsAsciiAlpha(static_cast<unsigned char>(t_[s - 1]))) --s;
+    return s;
+  }
+
+  // Adds qualifier words around `m` and widens its span over them. Returns false (after Skip)
+  // for a qualifier with a negation right before it that the pack does not list as a whole
+  // ("not above 5%" when only "above" is known): its direction would be inverted.
+  bool Qualify(FigureMention* m) {
     size_t begin = m->begin;
     size_t before_end = GapBefore(begin, consumed_);
     static const std::vector<uint16_t> kNone;
     const std::vector<uint16_t>& before_words =
         before_end > 0 ? g_.qualifiers_by_last_byte_[FoldByte(t_[before_end - 1])] : kNone;
     for (uint16_t qi : before_words) {
+      ++work_;
       const QualifierWord& q = g_.qualifiers_[qi];
       if (before_end < consumed_ + q.text.size()) continue;
       size_t start = before_end - q.text.size();
       if (!MatchAt(start, q.text, true)) continue;
       if (StartsLatin(q.text) && start > 0 && IsAlphaAt(t_, start - 1)) continue;
       if (EndsLatin(q.text) && before_end == begin && IsAlnumAt(t_, begin)) continue;
+      if (Negated(start, StartsLatin(q.text))) {
+        Skip(start, m->end, "a negation before the qualifier");
+        return false;
+      }
       m->qualifier = q.qualifier;
       m->begin = static_cast<uint32_t>(start);
       break;
@@ -1023,6 +1767,7 @@ class FigureGrammar::Assembler {
     const std::vector<uint16_t>& after_words =
         start < t_.size() ? g_.qualifiers_by_first_byte_[FoldByte(t_[start])] : kNone;
     for (uint16_t qi : after_words) {
+      ++work_;
       const QualifierWord& q = g_.qualifiers_[qi];
       if (StartsLatin(q.text) && start == end) continue;  // "25% or more": a space is needed.
       if (!MatchAt(start, q.text, true)) continue;
@@ -1033,9 +1778,53 @@ class FigureGrammar::Assembler {
       m->end = static_cast<uint32_t>(stop);
       break;
     }
+    return true;
   }
 
-  std::optional<FigureMention> FromWordFigure(size_t i) const {
+  // A negation right before `start`: "not", "no", "never", "nor" (a whole word, a space
+  // between) before a Latin qualifier; 不, 未, 沒, 非, 無... right before a CJK one.
+  bool Negated(size_t start, bool latin) const {
+    if (latin) {
+      size_t g = GapBefore(start, consumed_);
+      if (g == start) return false;
+      size_t s = WordStartBefore(g);
+      if (s == g || s < consumed_) return false;
+      std::string_view w = t_.substr(s, g - s);
+      for (std::string_view n : kLatinNegations) {
+        if (AsciiEqualsIgnoreCase(w, n)) return true;
+      }
+      return false;
+    }
+    size_t len = 0;
+    char32_t cp = core::DecodeBefore(t_, start, &len);
+    if (len == 0 || start - len < consumed_) return false;
+    for (char32_t n : kCjkNegations) {
+      if (cp == n) return true;
+    }
+    return false;
+  }
+
+  // Sign, the range check and qualifiers around a mention built by Make; false: no figure.
+  bool Complete(FigureMention* m) {
+    bool figure = true;
+    if (!ApplySign(m, &figure) || !figure) return false;
+    if (RangeLeftOut(*m)) return false;
+    if (!Qualify(m)) return false;
+    // The number text goes on right after the figure: a digit ("5%3"), or a Chinese numeral
+    // after a figure that ends in one or in 成 ("三成五年").
+    size_t len = 0, last_len = 0;
+    char32_t next = core::DecodeAt(t_, m->end, &len);
+    char32_t last = core::DecodeBefore(t_, m->end, &last_len);
+    auto next_cn = ChineseNumeralOf(next);
+    if (len > 0 && (IsAsciiOrWideDigit(next) ||
+                    (next_cn && (last == U'成' || ChineseNumeralOf(last))))) {
+      Skip(m->begin, m->end + len, "a numeral right after the figure");
+      return false;
+    }
+    return true;
+  }
+
+  std::optional<FigureMention> FromWordFigure(size_t i) {
     const FigureToken& tok = Tok(i);
     FigureMention m;
     m.begin = hits_[i].begin;
@@ -1043,21 +1832,44 @@ class FigureGrammar::Assembler {
     m.type = tok.type;
     m.value = m.value_max = tok.value;
     m.unit = tok.unit;
-    Qualify(&m);
+    // A numeral glued to a Chinese word figure ("二一半") is more number than it reads.
+    if (m.begin > 0 && !StartsLatin(tok.text)) {
+      size_t len = 0;
+      char32_t cp = core::DecodeBefore(t_, m.begin, &len);
+      if (IsAsciiOrWideDigit(cp) || ChineseNumeralOf(cp)) {
+        return Skip(m.begin - len, m.end, "a numeral right before a word figure");
+      }
+    }
+    if (!Qualify(&m)) return std::nullopt;
     return m;
   }
 
-  std::optional<FigureMention> FromPrefix(size_t i) const {
+  std::optional<FigureMention> FromPrefix(size_t i) {
     const TokenHit& h = hits_[i];
     Kind kind = Tok(i).kind;
     // "A$5" or "C$5" with no rule of their own: a dollar, but not the default one.
     if (kind == Kind::kAmbiguousPrefix && h.begin > 0 && IsAlphaAt(t_, h.begin - 1)) {
       return std::nullopt;
     }
+    if (h.begin > 0 && IsDigitAt(t_, h.begin - 1) && kind != Kind::kPercentPrefix) {
+      return std::nullopt;  // "5$3": not a currency prefix.
+    }
+    if (kind == Kind::kPercentPrefix && h.begin > 0) {
+      size_t len = 0;
+      char32_t cp = core::DecodeBefore(t_, h.begin, &len);
+      if (IsAsciiOrWideDigit(cp) || ChineseNumeralOf(cp)) {  // 三百分之一 is 1/300, not 1 %.
+        return Skip(h.begin - len, h.end, "a numeral before a percent prefix (a fraction)");
+      }
+    }
     size_t p = h.end;
     if (kind != Kind::kPercentPrefix) p = GapAfter(p);
-    auto n = ParseNumberAt(t_, p, NumberLimit(p));
+    auto n = Parse(p);
     if (!n) return std::nullopt;
+    if (n->bad != nullptr) return Skip(h.begin, n->end, n->bad);
+    if (n->words && kind != Kind::kPercentPrefix) return std::nullopt;  // "$ one" is no figure.
+    if (std::string_view why = ContinuesAfter(*n); !why.empty()) {
+      return Skip(h.begin, n->end + 1, why);
+    }
     Part a;
     a.num = *n;
     a.prefix = static_cast<int>(i);
@@ -1065,7 +1877,7 @@ class FigureGrammar::Assembler {
     return Finish(a);
   }
 
-  std::optional<FigureMention> FromSuffix(size_t i) const {
+  std::optional<FigureMention> FromSuffix(size_t i) {
     const TokenHit& h = hits_[i];
     size_t floor = consumed_;
     size_t q = h.begin;
@@ -1076,7 +1888,7 @@ class FigureGrammar::Assembler {
       }
     }
     q -= MoreMarkBefore(t_, q, floor);
-    auto n = NumberBefore(q, floor);
+    auto n = NumberBefore(q, floor, Tok(i).kind == Kind::kScale);
     if (!n) return std::nullopt;
     Part b;
     b.num = *n;
@@ -1091,26 +1903,28 @@ class FigureGrammar::Assembler {
         e -= m;
         more = true;
       }
-      auto low = NumberBefore(e, floor);
+      auto low = e > floor ? NumberBefore(e, floor, false) : std::nullopt;
+      if (!skip_.reason.empty()) return std::nullopt;  // The low end is unreadable.
       if (low && low->end == e) {
         Part a;
         a.num = *low;
         a.more = more;
         a.end = c;
         if (auto m = Make(a, &b)) {
-          Qualify(&*m);
+          if (!Complete(&*m)) return std::nullopt;
           return m;
         }
+        if (!skip_.reason.empty()) return std::nullopt;
       }
     }
     return Finish(b);
   }
 
   // A figure from part `a` alone or as the low end of a range after it.
-  std::optional<FigureMention> Finish(const Part& a) const {
+  std::optional<FigureMention> Finish(const Part& a) {
     std::optional<FigureMention> m = ForwardRange(a);
-    if (!m) m = Make(a, nullptr);
-    if (m) Qualify(&*m);
+    if (!m && skip_.reason.empty()) m = Make(a, nullptr);
+    if (m && !Complete(&*m)) return std::nullopt;
     return m;
   }
 
@@ -1118,14 +1932,20 @@ class FigureGrammar::Assembler {
   const FigureGrammar& g_;
   std::string_view source_;
   std::vector<FigureMention>* out_;
-  std::vector<TokenHit> hits_;  // Resolved: sorted by begin, non-overlapping.
-  size_t consumed_ = 0;         // End of the last figure; nothing before it is read again.
+  FigureReport* report_;
+  std::vector<TokenHit> hits_;         // Resolved: sorted by begin, non-overlapping.
+  std::vector<TokenHit> not_figures_;  // Look-alike hits, resolved the same way.
+  std::vector<uint32_t> next_non_scale_;
+  size_t consumed_ = 0;  // End of the last figure or skipped span; nothing before it is read again.
+  mutable FigureSkip skip_;  // Why the current attempt emits nothing (reason empty: no skip).
+  mutable uint64_t work_ = 0;
 };
 
 void AssembleFigures(std::string_view text, std::span<const TokenHit> hits,
                      const FigureGrammar& grammar, std::string_view source,
-                     std::vector<FigureMention>* out) {
-  FigureGrammar::Assembler assembler(text, hits, grammar, source, out);
+                     std::vector<FigureMention>* out, FigureReport* report) {
+  if (report != nullptr) report->Clear();
+  FigureGrammar::Assembler assembler(text, hits, grammar, source, out, report);
   assembler.Run();
 }
 

@@ -60,13 +60,18 @@ struct FigureToken {
     kPercentPrefix,    // "百分之"
     kPointSuffix,      // "percentage points", "百分點"
     kUnit,             // "wafers per month", "nm", "kW"
-    kWordFigure,       // "三成", "一半", "doubled"
+    kWordFigure,       // "一半", "doubled", "翻倍"
+    kNotFigure,        // "一成不變", "成本": a look-alike; figures overlapping it are dropped
   };
   Kind kind;
   std::string text;          // The literal as written in the rules.
   bool case_sensitive;       // Latin letters compared exactly (else ASCII-caseless).
   std::string unit;          // Currency code, unit name, "%" or "pp"; word figures: their unit.
-  int scale_exp10 = 0;       // kScale: the power of ten (9 for "billion", 8 for 億).
+  // kScale: the power of ten (9 for "billion", 8 for 億). kPercentSuffix / kPercentPrefix:
+  // what the number is multiplied by to give percent (1 for 成, -1 for ‰ and 千分之).
+  int scale_exp10 = 0;
+  int subunit_exp = 0;       // Currency subunits ("cents", "pence"): 2, the value is / 100.
+  bool needs_scale = false;  // kCurrencySuffix "marks", "won": only after a scale or decimals.
   double value = 0;          // kWordFigure: its value.
   FigureType type = FigureType::kQuantity;  // kWordFigure: its type.
   int ambiguous = -1;        // kAmbiguous*: index of the AmbiguousCurrency.
@@ -92,6 +97,27 @@ struct FigureMention {
   std::string_view unit;     // Points into the grammar (valid while the grammar lives).
   bool currency_inferred = false;  // Currency from an AmbiguousCurrency default/source rule.
   std::string_view currency_token;  // That ambiguous token ("元"), else empty.
+  std::string_view subunit;  // The subunit word as written ("cents"); value is in the main unit.
+};
+
+// A span the grammar could not read whole: no figure was emitted for it.
+struct FigureSkip {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  std::string_view reason;  // A static string ("number continues before it", ...).
+};
+
+// What AssembleFigures reports besides its figures (optional; the extractor turns `skipped` into
+// CODE_FIGURE_SKIPPED diagnostics).
+struct FigureReport {
+  std::vector<FigureSkip> skipped;  // In text order, non-overlapping.
+  // Elementary steps of the grammar (bytes scanned, tokens parsed, hits tried): a cheap counter
+  // that the tests bound to a small multiple of the text size (the grammar is linear).
+  uint64_t work = 0;
+  void Clear() {
+    skipped.clear();
+    work = 0;
+  }
 };
 
 // Returns "file:line" for a message of the rule files (used to prefix validation errors).
@@ -131,7 +157,7 @@ class FigureGrammar {
   };
   class Assembler;  // The per-call state of AssembleFigures (figures.cc).
   friend void AssembleFigures(std::string_view, std::span<const TokenHit>, const FigureGrammar&,
-                              std::string_view, std::vector<FigureMention>*);
+                              std::string_view, std::vector<FigureMention>*, FigureReport*);
 
   absl::Status AddToken(FigureToken token, const google::protobuf::Message& where,
                         Locator locate);
@@ -145,15 +171,18 @@ class FigureGrammar {
   std::array<std::vector<uint16_t>, 256> qualifiers_by_last_byte_;
   std::array<std::vector<uint16_t>, 256> qualifiers_by_first_byte_;
   std::vector<std::string> range_connectors_;   // Longest first.
+  std::vector<std::string> negative_words_;     // Longest first.
 };
 
 // Assembles the figures of one field. `source` is the article's source (for ambiguous
 // currencies). Appends to `*out` in order of `begin`, non-overlapping.
 // REQUIRES: `hits` sorted by begin (ties: longer first); each Latin hit already passed the
 // matcher's word-boundary check. Overlapping hits are allowed: resolved leftmost-longest.
-// Never reads outside `text`; any byte sequence is safe (invalid UTF-8 included).
+// Never reads outside `text`; any byte sequence is safe (invalid UTF-8 included). The work is
+// linear in the size of the text and of `hits`. A figure the grammar cannot read whole is not
+// emitted; it is listed in `report->skipped` when `report` is given (cleared first).
 void AssembleFigures(std::string_view text, std::span<const TokenHit> hits,
                      const FigureGrammar& grammar, std::string_view source,
-                     std::vector<FigureMention>* out);
+                     std::vector<FigureMention>* out, FigureReport* report = nullptr);
 
 }  // namespace wirescan::extract

@@ -429,11 +429,9 @@ TEST(FiguresTest, NotRanges) {
   EXPECT_EQ(all[0].unit, "%");
   EXPECT_EQ(all[1].value, 1.5e10);
   EXPECT_FALSE(all[1].is_range);
-  // Descending ends are not a range (a year and a percentage).
-  auto m = One("2023-15%");
-  EXPECT_FALSE(m.is_range);
-  EXPECT_EQ(m.value, 15.0);
-  EXPECT_EQ(m.value_max, 15.0);
+  // Descending ends are not a range (a year and a percentage), and the 15% is not read alone
+  // either: the hyphen after a digit may be a range or a code.
+  EXPECT_TRUE(Figures("2023-15%").empty());
 }
 
 // --- Qualifiers
@@ -610,6 +608,416 @@ TEST(FiguresTest, RandomBytesWithRandomHitsNeverCrash) {
       }
     }
   }
+}
+
+// --- Read whole or not at all (issue 11). Each class: what is read, and the traps that must
+// stay unread (or be skipped with a reason), in English and Chinese.
+
+FigureReport Report(std::string_view text, std::vector<FigureMention>* out = nullptr) {
+  std::vector<FigureMention> local;
+  FigureReport report;
+  AssembleFigures(text, Match(Grammar(), text), Grammar(), "", out != nullptr ? out : &local,
+                  &report);
+  return report;
+}
+
+// Nothing is emitted and the span is reported as skipped.
+void ExpectSkipped(std::string_view text) {
+  std::vector<FigureMention> out;
+  FigureReport r = Report(text, &out);
+  EXPECT_TRUE(out.empty()) << text << ": read as " << (out.empty() ? 0 : out[0].value);
+  EXPECT_FALSE(r.skipped.empty()) << text << ": no skip reported";
+}
+
+// No figure at all (a look-alike), without a skip.
+void ExpectNone(std::string_view text) {
+  std::vector<FigureMention> out;
+  Report(text, &out);
+  EXPECT_TRUE(out.empty()) << text << ": read as " << (out.empty() ? 0 : out[0].value) << " "
+                           << (out.empty() ? "" : out[0].unit);
+}
+
+TEST(WholeOrNothingTest, ChineseNumberContinuingBeforeTheScaleIsReadWhole) {
+  std::string text = "投資3萬5千億元";
+  auto m = One(text);
+  EXPECT_EQ(m.value, 3.5e12);
+  EXPECT_EQ(m.unit, "CNY");
+  EXPECT_EQ(Span(text, m), "3萬5千億元");
+  EXPECT_EQ(One("二十兆三千億元").value, 2.03e13);
+  EXPECT_EQ(One("1萬2千元").value, 12000.0);
+  EXPECT_EQ(One("3千5百萬美元").value, 35000000.0);
+  EXPECT_EQ(One("12萬5千片/月").value, 125000.0);
+  EXPECT_EQ(One("一點五億美元").value, 150000000.0);
+  EXPECT_EQ(One("1.2萬億元").value, 1.2e12);
+  EXPECT_EQ(One("三兆元").value, 3e12);
+  EXPECT_EQ(One("4.5兆美元").value, 4.5e12);
+  EXPECT_EQ(One("1,200萬元").value, 12000000.0);
+}
+
+TEST(WholeOrNothingTest, ChineseDecimalsAndTenths) {
+  EXPECT_EQ(One("百分之七點二").value, 7.2);
+  EXPECT_EQ(One("七點二%").value, 7.2);
+  auto m = One("市佔率六點五成");
+  EXPECT_EQ(m.value, 65.0);
+  EXPECT_EQ(m.unit, "%");
+  EXPECT_EQ(One("兩成半").value, 25.0);
+  EXPECT_EQ(One("三成五的").value, 35.0);
+  EXPECT_EQ(One("三成").value, 30.0);
+  EXPECT_EQ(One("逾三成").qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(One("十成").value, 100.0);
+  std::string text = "兩到三成";
+  m = One(text);
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 20.0);
+  EXPECT_EQ(m.value_max, 30.0);
+  // 三點 is three o'clock: the number ends before 點.
+  EXPECT_TRUE(Figures("下午三點").empty());
+}
+
+TEST(WholeOrNothingTest, PerMilleAndPerMyriad) {
+  auto m = One("千分之三");
+  EXPECT_EQ(m.type, FigureType::kPercent);
+  EXPECT_EQ(m.value, 0.3);
+  EXPECT_EQ(m.unit, "%");
+  EXPECT_EQ(One("萬分之五").value, 0.05);
+  EXPECT_EQ(One("万分之五").value, 0.05);
+  EXPECT_EQ(One("千分之二點五").value, 0.25);
+  EXPECT_EQ(One("3‰").value, 0.3);
+  // A numeral before the prefix is a fraction: 三百分之一 is 1/300.
+  ExpectSkipped("三百分之一");
+  ExpectSkipped("十萬分之一");
+}
+
+TEST(WholeOrNothingTest, NumbersThatContinueAreSkipped) {
+  ExpectSkipped("二三成");        // 20-30 %, not 230 % nor 30 %
+  ExpectSkipped("七八成");
+  ExpectSkipped("三四十億元");    // 30-40 億
+  ExpectSkipped("二〇二三億元");  // a digit string is no amount
+  ExpectSkipped("1.2.3%");
+  ExpectSkipped("12,34%");
+  ExpectSkipped("sterling at 1.5340/50 dlrs");  // a forex quote, not 50 dollars
+  ExpectSkipped("rate of 2/3 pct");             // not a newswire fraction
+  ExpectSkipped("三成五年內");
+  ExpectSkipped("5%3");
+  // Reported spans cover what was looked at.
+  std::string text = "約二三成的人";
+  FigureReport r = Report(text);
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_LE(r.skipped[0].begin, text.find("二"));
+  EXPECT_GE(r.skipped[0].end, text.find("成") + 3);
+  EXPECT_FALSE(r.skipped[0].reason.empty());
+}
+
+TEST(WholeOrNothingTest, NewswireFractions) {
+  auto m = One("yield of 7-1/2 pct");
+  EXPECT_EQ(m.value, 7.5);
+  EXPECT_EQ(One("7 3/8 pct").value, 7.375);
+  EXPECT_EQ(One("1/2 pct").value, 0.5);
+  EXPECT_EQ(One("10-15/16 dlrs").value, 10.9375);
+  m = One("from 7-1/4 to 7-1/2 pct");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 7.25);
+  EXPECT_EQ(m.value_max, 7.5);
+}
+
+TEST(WholeOrNothingTest, RangeEndsLeftOutAreSkipped) {
+  ExpectSkipped("from 1986 to 15 pct");
+  ExpectSkipped("5 - -3%");
+  // Different units are two figures, not a left-out range.
+  EXPECT_EQ(Figures("rose 10% to 15 billion yuan").size(), 2u);
+}
+
+// --- Qualifiers with their negation
+
+TEST(QualifierTest, NegatedQualifiersKeepTheirDirection) {
+  EXPECT_EQ(One("no less than 2 billion yuan").qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(One("not less than 5%").qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(One("no fewer than 3,000 units").qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(One("not more than $300 million").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  EXPECT_EQ(One("no more than 5%").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  EXPECT_EQ(One("not to exceed 1.50 dlrs").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  std::string text = "不低於100億元";
+  auto m = One(text);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(Span(text, m), text);
+  EXPECT_EQ(One("不少於5%").qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(One("不少于5%").qualifier, wirescan::v1::QUALIFIER_AT_LEAST);
+  EXPECT_EQ(One("不超過3成").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  EXPECT_EQ(One("不超过100亿元").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  EXPECT_EQ(One("不到5%").qualifier, wirescan::v1::QUALIFIER_LESS_THAN);
+  EXPECT_EQ(One("未滿18%").qualifier, wirescan::v1::QUALIFIER_LESS_THAN);
+  EXPECT_EQ(One("超過100億元").qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(One("超5成").qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(One("100億元以內").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+}
+
+TEST(QualifierTest, UnknownNegationsAreNotInverted) {
+  ExpectSkipped("not above 5%");
+  ExpectSkipped("never over $2 billion");
+  ExpectSkipped("未逾100億元");
+  ExpectSkipped("並非至少5%");
+  // "nothing", "notably": a negation is a whole word.
+  EXPECT_EQ(One("notably over 5%").qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+}
+
+TEST(QualifierTest, AuditedDirections) {
+  // 高達 states the figure with emphasis: no qualifier.
+  std::string text = "負債高達300億元";
+  auto m = One(text);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_EXACT);
+  EXPECT_EQ(m.value, 3e10);
+  EXPECT_EQ(One("高达5成").qualifier, wirescan::v1::QUALIFIER_EXACT);
+  EXPECT_EQ(One("as much as $5 billion").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  EXPECT_EQ(One("up to 40 pct").qualifier, wirescan::v1::QUALIFIER_AT_MOST);
+  EXPECT_EQ(One("逾100億元").qualifier, wirescan::v1::QUALIFIER_MORE_THAN);
+  EXPECT_EQ(One("nearly 5%").qualifier, wirescan::v1::QUALIFIER_LESS_THAN);
+}
+
+// --- Signs
+
+TEST(SignTest, MinusSignsAndNegativeWords) {
+  std::string text = "fell to -3.4%";
+  auto m = One(text);
+  EXPECT_EQ(m.value, -3.4);
+  EXPECT_EQ(Span(text, m), "-3.4%");
+  EXPECT_EQ(One("a margin of -12.5%").value, -12.5);
+  EXPECT_EQ(One("margin of −40%").value, -40.0);   // U+2212
+  EXPECT_EQ(One("毛利率－40%").value, -40.0);     // full width
+  EXPECT_EQ(One("负15%").value, -15.0);
+  EXPECT_EQ(One("負15%").value, -15.0);
+  EXPECT_EQ(One("浮虧-2.3%").value, -2.3);
+  EXPECT_EQ(One("minus 5 pct").value, -5.0);
+  EXPECT_EQ(One("growth of negative 0.5%").value, -0.5);
+  EXPECT_EQ(One("a loss of -$5 million").value, -5e6);
+  m = One("about -3%");
+  EXPECT_EQ(m.value, -3.0);
+  EXPECT_EQ(m.qualifier, wirescan::v1::QUALIFIER_APPROXIMATE);
+  EXPECT_EQ(One("淨利為负5億元").value, -5e8);
+}
+
+TEST(SignTest, DirectionIsTheVerbsAndHyphensAreNotMinus) {
+  EXPECT_EQ(One("sales fell 3.4%").value, 3.4);
+  EXPECT_EQ(One("營收下滑3.4%").value, 3.4);
+  EXPECT_EQ(One("負成長5%").value, 5.0);  // 負 not next to the number: the verb's direction
+  EXPECT_EQ(One("负债5亿元").value, 5e8);  // 负债 is "debt"
+  auto m = One("10-15%");
+  EXPECT_EQ(m.value, 10.0);
+  EXPECT_EQ(m.value_max, 15.0);
+  ExpectNone("COVID-19 cases rose");
+  ExpectNone("COVID-19 units");
+  ExpectNone("Su-35 units");
+  ExpectNone("mid-2024 dollars");
+  ExpectSkipped("+/-5%");
+  ExpectSkipped("±5%");
+  ExpectSkipped("正负5%");
+  ExpectSkipped("plus or minus 5%");
+  ExpectSkipped("a range of –3%");  // en dash: a minus or a dash?
+  ExpectSkipped("2023-15%");
+}
+
+// --- Spelled-out English numbers
+
+TEST(SpelledOutTest, ReadWhole) {
+  auto m = One("thirty percent");
+  EXPECT_EQ(m.value, 30.0);
+  EXPECT_EQ(m.unit, "%");
+  m = One("two billion dollars");
+  EXPECT_EQ(m.value, 2e9);
+  EXPECT_EQ(m.unit, "USD");
+  EXPECT_EQ(m.scale, 1e9);
+  m = One("five million yen");
+  EXPECT_EQ(m.value, 5e6);
+  EXPECT_EQ(m.unit, "JPY");
+  EXPECT_EQ(One("one hundred and twenty units").value, 120.0);
+  EXPECT_EQ(One("twenty-five percent").value, 25.0);
+  EXPECT_EQ(One("Twenty five pct").value, 25.0);
+  EXPECT_EQ(One("a hundred percent").value, 100.0);
+  EXPECT_EQ(One("a million dollars").value, 1e6);
+  EXPECT_EQ(One("three hundred million dlrs").value, 3e8);
+  EXPECT_EQ(One("one hundred and twenty thousand tonnes").value, 120000.0);
+  m = One("ten to twenty percent");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 10.0);
+  EXPECT_EQ(m.value_max, 20.0);
+}
+
+TEST(SpelledOutTest, PartsAreNotRead) {
+  ExpectSkipped("two thousand five hundred dollars");
+  ExpectSkipped("half a billion dollars");
+  ExpectNone("one and a half billion dollars");
+  ExpectSkipped("two point five billion dollars");
+  ExpectNone("three and a half percent");
+  ExpectNone("often percent");   // "ten" inside a word
+  ExpectNone("a percent");       // "a" is one only before hundred or a scale
+  ExpectNone("a quarter percent");  // decided: fractions in words are not read
+}
+
+// --- Look-alikes that must stay non-figures
+
+TEST(LookAlikeTest, Chinese) {
+  ExpectNone("零庫存");
+  ExpectNone("零库存管理");
+  ExpectNone("政策一成不變");
+  ExpectNone("一成不变的");
+  ExpectNone("零成本");
+  ExpectNone("唯一成本");
+  ExpectNone("統一成立");
+  ExpectNone("其中之一成為");
+  ExpectNone("零成長");
+  ExpectNone("得15分");
+  ExpectNone("十分關鍵");
+  ExpectNone("十分之一");
+  ExpectNone("另一半");
+  ExpectNone("三成本");
+  ExpectNone("5成長");
+  EXPECT_EQ(One("成都三成").value, 30.0);  // 成都 (Chengdu) is a look-alike, 三成 after it is not
+  EXPECT_EQ(One("百分之一").value, 1.0);  // no look-alike inside a numeral
+  EXPECT_EQ(One("十萬一千元").value, 101000.0);
+}
+
+TEST(LookAlikeTest, English) {
+  ExpectNone("Section 301 tariffs");
+  ExpectNone("Section 301 units");
+  ExpectNone("Windows 11 units");
+  ExpectNone("an A320neo order of A320 units");
+  ExpectNone("H20 chips and H20 units");
+  ExpectNone("5G networks");
+  ExpectNone("the F-35 units");
+  ExpectNone("Form 10-K");
+  ExpectNone("1080p video");
+  ExpectNone("2024 marks the tenth year");
+  ExpectNone("in 2023 won the contract");
+  ExpectNone("the Rand 1987 study");
+  ExpectNone("sold 1,000 pounds of cargo");
+  ExpectNone("prices in francs rose 5 francs");
+  ExpectNone("2023 real GDP");
+  ExpectNone("profit doubled down");
+}
+
+// --- Subunits and currency names
+
+TEST(CurrencyTest, Subunits) {
+  auto m = One("earned 27 cents a share");
+  EXPECT_EQ(m.type, FigureType::kMoney);
+  EXPECT_EQ(m.value, 0.27);
+  EXPECT_EQ(m.unit, "USD");
+  EXPECT_EQ(m.subunit, "cents");
+  EXPECT_TRUE(m.currency_inferred);
+  auto all = Figures("8 cts vs 5 cts");
+  ASSERT_EQ(all.size(), 2u);
+  m = all[0];
+  EXPECT_EQ(m.value, 0.08);
+  EXPECT_EQ(m.subunit, "cts");
+  m = One("45 pence");
+  EXPECT_EQ(m.value, 0.45);
+  EXPECT_EQ(m.unit, "GBP");
+  EXPECT_EQ(m.subunit, "pence");
+  EXPECT_FALSE(m.currency_inferred);
+  m = One("15-20 cts");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 0.15);
+  EXPECT_EQ(m.value_max, 0.2);
+  EXPECT_EQ(One("12.5 cts").value, 0.125);
+  EXPECT_EQ(One("5 dlrs").subunit, "");
+}
+
+TEST(CurrencyTest, NamesWithAndWithoutCountry) {
+  struct Case {
+    const char* text;
+    const char* unit;
+    double value;
+  };
+  const Case cases[] = {
+      {"5 mln Swiss francs", "CHF", 5e6},     {"5 mln French francs", "FRF", 5e6},
+      {"1.5 mln marks", "DEM", 1.5e6},        {"1.8250 marks", "DEM", 1.825},
+      {"20 mln German marks", "DEM", 2e7},    {"DM 5 mln", "DEM", 5e6},
+      {"300 billion lire", "ITL", 3e11},      {"45 mln guilders", "NLG", 4.5e7},
+      {"5 billion won", "KRW", 5e9},          {"6.60 won", "KRW", 6.6},
+      {"10 billion rupees", "INR", 1e10},     {"2 billion Indian rupees", "INR", 2e9},
+      {"16.60 rand", "ZAR", 16.6},            {"3 mln South African rand", "ZAR", 3e6},
+      {"2 billion reais", "BRL", 2e9},        {"5 billion Mexican pesos", "MXN", 5e9},
+      {"2 billion ringgit", "MYR", 2e9},      {"5 trillion rupiah", "IDR", 5e12},
+      {"10 billion baht", "THB", 1e10},       {"5 trillion Vietnamese dong", "VND", 5e12},
+      {"12 mln Canadian dlrs", "CAD", 1.2e7}, {"c $ 12 million", "CAD", 1.2e7},
+      {"C$12 mln", "CAD", 1.2e7},             {"5 mln Australian dlrs", "AUD", 5e6},
+      {"3 mln N.Z. dlrs", "NZD", 3e6},        {"4 mln HK dlrs", "HKD", 4e6},
+      {"1.5 billion U.S. dlrs", "USD", 1.5e9}, {"800 mln stg", "GBP", 8e8},
+      {"475 billion yen", "JPY", 4.75e11},    {"2 billion roubles", "RUB", 2e9},
+      {"5 billion Turkish lira", "TRY", 5e9}, {"3 billion Saudi riyals", "SAR", 3e9},
+      {"5億盧布", "RUB", 5e8},                {"3億瑞郎", "CHF", 3e8},
+      {"100億印尼盾", "IDR", 1e10},           {"2億加元", "CAD", 2e8},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto m = One(c.text);
+    EXPECT_EQ(m.unit, c.unit);
+    EXPECT_EQ(m.value, c.value);
+    EXPECT_EQ(m.type, FigureType::kMoney);
+  }
+  // Bare names several countries use are not read.
+  ExpectNone("5 mln francs");
+  ExpectNone("5 mln pesos");
+  ExpectNone("645 won");
+  ExpectNone("398 rand");
+}
+
+// --- Linear work (issue 14): generated worst cases, bounded by the grammar's own step counter.
+
+uint64_t WorkOf(const std::string& text) {
+  std::vector<FigureMention> out;
+  FigureReport report;
+  AssembleFigures(text, Match(Grammar(), text), Grammar(), "", &out, &report);
+  return report.work;
+}
+
+std::string Repeat(std::string_view piece, size_t bytes) {
+  std::string s;
+  s.reserve(bytes + piece.size());
+  while (s.size() < bytes) s += piece;
+  return s;
+}
+
+void ExpectLinear(std::string_view piece, const std::string& tail = "") {
+  constexpr size_t kSmall = 1 << 18, kLarge = 1 << 20;
+  uint64_t small = WorkOf(Repeat(piece, kSmall) + tail);
+  uint64_t large = WorkOf(Repeat(piece, kLarge) + tail);
+  SCOPED_TRACE(std::string(piece) + tail);
+  // A few dozen steps per byte at most, and four times the text costs about four times the work.
+  EXPECT_LE(large, 200u * kLarge) << "work " << large;
+  EXPECT_LE(large, 5 * small + 1000) << "small " << small << " large " << large;
+}
+
+TEST(LinearWorkTest, GeneratedWorstCases) {
+  ExpectLinear("1", "%");
+  ExpectLinear("1", " dlrs");
+  ExpectLinear("億", "元");
+  ExpectLinear("億");
+  ExpectLinear("萬");
+  ExpectLinear("1億");
+  ExpectLinear("1億元");
+  ExpectLinear("1 mln dlrs ");
+  ExpectLinear("5$");
+  ExpectLinear("$5");
+  ExpectLinear("1%");
+  ExpectLinear("-", "5%");
+  ExpectLinear("1-");
+  ExpectLinear("1 to ");
+  ExpectLinear("10 to 15%");
+  ExpectLinear("至1", "%");
+  ExpectLinear("1,000", "%");
+  ExpectLinear("三四", "成");
+  ExpectLinear("成", "");
+  ExpectLinear("一成");
+  ExpectLinear("twenty ", "percent");
+  ExpectLinear("not ", "5%");
+  ExpectLinear("1/2 ", "pct");
+}
+
+TEST(LinearWorkTest, CounterCountsWork) {
+  // The counter moves with the input: an empty text does nothing, a figure does something.
+  EXPECT_EQ(WorkOf(""), 0u);
+  EXPECT_GT(WorkOf("5%"), 0u);
+  EXPECT_GT(WorkOf(Repeat("1億", 4096)), WorkOf(Repeat("1億", 1024)));
 }
 
 // --- Build failures
