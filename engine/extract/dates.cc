@@ -131,9 +131,10 @@ void Year(const Cursor& c, size_t y, std::vector<DateMention>* out) {
 }
 
 // Every (19|20)\d\d with word boundaries on both sides. A vector pass finds the "19"/"20" pairs.
-void Years(const Cursor& c, std::vector<DateMention>* out) {
+void Years(const Cursor& c, std::vector<DateMention>* out, uint64_t* work) {
   const std::string_view text = c.text;
   auto check = [&](size_t i) {
+    ++*work;
     if (c.Year(i) && c.BoundaryBefore(i) && c.BoundaryAfter(i + 4)) Year(c, i, out);
   };
   size_t i = 0;
@@ -141,6 +142,7 @@ void Years(const Cursor& c, std::vector<DateMention>* out) {
   const __m128i one = _mm_set1_epi8('1'), nine = _mm_set1_epi8('9'), two = _mm_set1_epi8('2'),
                 zero = _mm_set1_epi8('0');
   for (; i + 17 <= text.size(); i += 16) {
+    ++*work;
     __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
     __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i + 1));
     __m128i hit = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(v0, one), _mm_cmpeq_epi8(v1, nine)),
@@ -249,7 +251,10 @@ std::vector<DateForm> DateGrammar::forms() const {
 }
 
 void AssembleDates(std::string_view text, const std::vector<TokenHit>& hits,
-                   const DateGrammar& grammar, std::vector<DateMention>* out) {
+                   const DateGrammar& grammar, std::vector<DateMention>* out, uint64_t* work) {
+  uint64_t local = 0;
+  if (work == nullptr) work = &local;
+  *work += hits.size();
   const Cursor c{text};
   for (const TokenHit& h : hits) {
     const DateToken& t = grammar.tokens()[h.token];
@@ -270,7 +275,7 @@ void AssembleDates(std::string_view text, const std::vector<TokenHit>& hits,
         break;
     }
   }
-  if (grammar.english()) Years(c, out);
+  if (grammar.english()) Years(c, out, work);
 }
 
 }  // namespace wirescan::extract

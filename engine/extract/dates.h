@@ -86,7 +86,11 @@ struct DateMention {
 
 // `hits` are the field's date-literal hits (token = index into grammar.tokens()), in any
 // order. Appends the longest mention of each form at each start, in no particular order.
+// Linear: a bounded number of byte tests per hit and per candidate year; `*work` (if given)
+// is increased by the number of hits, 16-byte blocks and candidate positions examined, which
+// the tests bound on generated worst cases.
 void AssembleDates(std::string_view text, const std::vector<TokenHit>& hits,
-                   const DateGrammar& grammar, std::vector<DateMention>* out);
+                   const DateGrammar& grammar, std::vector<DateMention>* out,
+                   uint64_t* work = nullptr);
 
 }  // namespace wirescan::extract

@@ -130,5 +130,34 @@ TEST(DatesTest, DisabledGrammarHasNoTokens) {
   EXPECT_THAT(g.forms(), IsEmpty());
 }
 
+// Linear work (issue 14): generated 1 MB worst cases, bounded by the grammar's step counter
+// (hits, 16-byte blocks, candidate years), not by timing; the mentions it appends are bounded
+// by a few per hit or candidate too.
+TEST(DatesTest, WorkIsLinearOnGeneratedWorstCases) {
+  DateGrammar g = DateGrammar::Build(true, true);
+  auto run = [&](std::string_view piece, size_t bytes, size_t* mentions) {
+    std::string text;
+    while (text.size() < bytes) text += piece;
+    std::vector<TokenHit> hits = Hits(g, text);
+    std::vector<DateMention> found;
+    uint64_t work = 0;
+    AssembleDates(text, hits, g, &found, &work);
+    *mentions = found.size();
+    EXPECT_GE(work, hits.size());
+    return work;
+  };
+  for (std::string_view piece : {"1919", "2020 ", "年年年", "2024年", "5月", "5月12日",
+                                 "Jan 5, 2024 ", "Q1 of fiscal 2024 ", "mid-2024 ", "今年底",
+                                 "-", "19"}) {
+    SCOPED_TRACE(std::string(piece));
+    size_t small_mentions = 0, large_mentions = 0;
+    uint64_t small = run(piece, 1 << 18, &small_mentions);
+    uint64_t large = run(piece, 1 << 20, &large_mentions);
+    EXPECT_LE(large, 2u * (1u << 20)) << large;
+    EXPECT_LE(large, 5 * small + 100) << small << " " << large;
+    EXPECT_LE(large_mentions, 4u * (1u << 20));
+  }
+}
+
 }  // namespace
 }  // namespace wirescan::extract

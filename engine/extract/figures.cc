@@ -1140,7 +1140,24 @@ class FigureGrammar::Assembler {
       size_t s = g;
       while (s > 0 && g - s < 12 && core::IsAsciiAlpha(static_cast<unsigned char>(t_[s - 1]))) --s;
       std::string_view w = t_.substr(s, g - s);
-      if (NumberWordOf(w) != nullptr || IsWord(w, "and") || IsWord(w, "hundred") ||
+      if (IsWord(w, "and")) {  // "and" joins a number only after one ("hundred and twenty").
+        size_t g2 = s;
+        while (g2 > 0 && s - g2 < 2 && t_[g2 - 1] == ' ') --g2;
+        size_t s2 = g2;
+        while (s2 > 0 && g2 - s2 < 12 && core::IsAsciiAlpha(static_cast<unsigned char>(t_[s2 - 1]))) {
+          --s2;
+        }
+        std::string_view w2 = t_.substr(s2, g2 - s2);
+        bool scale = HitEndingAt(g2) >= 0 &&
+                     g_.tokens_[hits_[HitEndingAt(g2)].token].kind == Kind::kScale;
+        if (g2 != s && (scale || IsDigitAt(t_, g2 - 1) || NumberWordOf(w2) != nullptr ||
+                        IsWord(w2, "hundred"))) {
+          *begin = s2;
+          return "a number before \"and\" before the spelled-out number";
+        }
+        return {};
+      }
+      if (NumberWordOf(w) != nullptr || IsWord(w, "hundred") ||
           IsWord(w, "half") || IsWord(w, "quarter") || IsWord(w, "third") ||
           IsWord(w, "point")) {
         *begin = s;
@@ -1161,7 +1178,14 @@ class FigureGrammar::Assembler {
     }
     auto cn = ChineseNumeralOf(cp);
     bool starts_chinese = !IsDigitAt(t_, b) && t_[b] != '.';
-    if (IsChineseDecimalPoint(cp) || (cn && (starts_chinese || cn->digit < 0))) {
+    // 點/点 is a decimal point only after a numeral (最高点72美元: "highest point").
+    bool decimal_word = false;
+    if (IsChineseDecimalPoint(cp) && b > len) {
+      size_t l2 = 0;
+      char32_t before = core::DecodeBefore(t_, b - len, &l2);
+      decimal_word = IsAsciiOrWideDigit(before) || ChineseNumeralOf(before).has_value();
+    }
+    if (decimal_word || (cn && (starts_chinese || cn->digit < 0))) {
       *begin = b - len;
       return "a Chinese numeral right before the number";
     }
@@ -1717,9 +1741,14 @@ class FigureGrammar::Assembler {
 
   // A range connector right before the figure with a number before it: the low end of a range
   // that was not read ("2023-15%", "1986 to 15 pct").
+  // A word connector ("to") is not checked: "rose on March 12 to 3.038 billion dlrs" and "fell
+  // from 3.45 to 1.35 billion dlrs" go from one figure to another, and the last one stands.
   bool RangeLeftOut(const FigureMention& m) {
     size_t c = ConnectorBefore(m.begin, consumed_);
     if (c == std::string_view::npos || c == 0) return false;
+    if (core::IsAsciiAlpha(static_cast<unsigned char>(t_[GapBefore(m.begin, consumed_) - 1]))) {
+      return false;
+    }
     size_t len = 0;
     char32_t cp = core::DecodeBefore(t_, c, &len);
     if (len == 0) return false;
@@ -1810,16 +1839,28 @@ class FigureGrammar::Assembler {
     if (!ApplySign(m, &figure) || !figure) return false;
     if (RangeLeftOut(*m)) return false;
     if (!Qualify(m)) return false;
-    // The number text goes on right after the figure: a digit ("5%3"), or a Chinese numeral
-    // after a figure that ends in one or in 成 ("三成五年").
+    // The number text goes on right after a figure that ends in its number or in 成 (which
+    // takes a digit after it: 三成五): a digit, a numeral, a decimal point before one
+    // ("三成五年", "$5-"). A figure closed by a unit or currency ("18.88%1.20%" in a table)
+    // is not continued by what follows.
     size_t len = 0, last_len = 0;
     char32_t next = core::DecodeAt(t_, m->end, &len);
     char32_t last = core::DecodeBefore(t_, m->end, &last_len);
-    auto next_cn = ChineseNumeralOf(next);
-    if (len > 0 && (IsAsciiOrWideDigit(next) ||
-                    (next_cn && (last == U'成' || ChineseNumeralOf(last))))) {
-      Skip(m->begin, m->end + len, "a numeral right after the figure");
+    bool open = IsAsciiOrWideDigit(last) || ChineseNumeralOf(last).has_value();
+    if (last == U'成' && ChineseNumeralOf(next).has_value()) {  // 三成五年; not 八成80后
+      Skip(m->begin, m->end + len, "a numeral right after 成");
       return false;
+    }
+    if (open && len > 0) {
+      size_t l2 = 0;
+      char32_t after = core::DecodeAt(t_, m->end + len, &l2);
+      bool number_after = IsAsciiOrWideDigit(after) || ChineseNumeralOf(after).has_value();
+      if (IsAsciiOrWideDigit(next) || ChineseNumeralOf(next) ||
+          ((IsChineseDecimalPoint(next) || next == '.' || next == U'．' || MinusAt(t_, m->end)) &&
+           number_after)) {
+        Skip(m->begin, m->end + len, "a numeral right after the figure");
+        return false;
+      }
     }
     return true;
   }
@@ -1905,7 +1946,7 @@ class FigureGrammar::Assembler {
       }
       auto low = e > floor ? NumberBefore(e, floor, false) : std::nullopt;
       if (!skip_.reason.empty()) return std::nullopt;  // The low end is unreadable.
-      if (low && low->end == e) {
+      if (low && low->end == e && !InNotFigure(low->begin, low->end)) {
         Part a;
         a.num = *low;
         a.more = more;

@@ -22,8 +22,14 @@
 //  - An explicit currency beats an ambiguous one anywhere in the figure ("新台幣100億元" is TWD).
 //  - "$" right after an ASCII letter ("Z$5") is an unknown dollar: not a figure.
 //  - 多/余/餘 right after a number, and 個/个 before 百分點, are grammar, not vocabulary.
-//  - A written-out Chinese numeral keeps its 萬/億 inside the number (十二億: scale 1); after
-//    digits they are scales (7.8億: scale 1e8).
+//  - A written-out Chinese numeral keeps its 萬/億/兆 inside the number (十二億: scale 1), and
+//    so do digits that go on after them (3萬5千億 = 3.5e12); after digits alone they are
+//    scales (7.8億: scale 1e8). 兆 is 1e12.
+//  - Read whole or not at all: a number that continues past what was parsed, an unreadable
+//    fraction, a range end not read, a negated qualifier the pack does not list whole, an
+//    ambiguous sign: no figure, and the span is reported in FigureReport::skipped.
+//  - A minus sign or a negative word right before the number makes it negative ("-3.4%", 负15%);
+//    a hyphen after a letter is part of a word ("COVID-19": no figure).
 //
 // Thread safety: FigureGrammar is immutable after Build() and safe to share between threads;
 // AssembleFigures is thread-safe (it only reads the grammar).

@@ -698,7 +698,9 @@ TEST(WholeOrNothingTest, NumbersThatContinueAreSkipped) {
   ExpectSkipped("sterling at 1.5340/50 dlrs");  // a forex quote, not 50 dollars
   ExpectSkipped("rate of 2/3 pct");             // not a newswire fraction
   ExpectSkipped("三成五年內");
-  ExpectSkipped("5%3");
+  // A figure closed by its unit is not continued by a digit after it (tables).
+  EXPECT_EQ(Figures("18.88%1.20%").size(), 2u);
+  EXPECT_EQ(One("從最高点72美元").value, 72.0);  // 点 after a non-numeral is "point"
   // Reported spans cover what was looked at.
   std::string text = "約二三成的人";
   FigureReport r = Report(text);
@@ -721,7 +723,19 @@ TEST(WholeOrNothingTest, NewswireFractions) {
 }
 
 TEST(WholeOrNothingTest, RangeEndsLeftOutAreSkipped) {
-  ExpectSkipped("from 1986 to 15 pct");
+  // A word connector goes from one figure to another: the last one stands.
+  EXPECT_EQ(One("rose on March 12 to 3.038 billion dlrs").value, 3.038e9);
+  EXPECT_EQ(One("fell from 3.450 to 1.350 billion dlrs").value, 1.35e9);
+  auto m = One("and eight to 8.4 mln tonnes");
+  EXPECT_TRUE(m.is_range);
+  EXPECT_EQ(m.value, 8e6);
+  ExpectSkipped("two thousand and five dollars");
+  ExpectSkipped("2023-15%");
+  ExpectSkipped("70-30 pct");
+  ExpectSkipped("1.3071/76 Canadian dollars");
+  ExpectSkipped("at 2.72-3/4 dlrs");
+  // "Model 60" is a name, not the low end of a range; the price after it stands.
+  EXPECT_EQ(One("lowered the price for its Model 60 to 4,795 dlrs").value, 4795.0);
   ExpectSkipped("5 - -3%");
   // Different units are two figures, not a left-out range.
   EXPECT_EQ(Figures("rose 10% to 15 billion yuan").size(), 2u);
