@@ -830,9 +830,9 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
       t.scale_exp10 = -1;  // 3‰ = 0.3 %
       WS_RETURN_IF_ERROR(g.AddToken(std::move(t), *v, locate));
     }
+    // Look-alikes are matched as written ("Section 301", not "a section 3"): case-sensitive.
     for (const std::string& w : v->not_figures()) {
-      WS_RETURN_IF_ERROR(
-          g.AddToken(make(Kind::kNotFigure, w, AutoCaseSensitive(w), ""), *v, locate));
+      WS_RETURN_IF_ERROR(g.AddToken(make(Kind::kNotFigure, w, true, ""), *v, locate));
     }
     for (const std::string& w : v->negative_words()) {
       if (w.empty()) return error(*v, "empty negative word");

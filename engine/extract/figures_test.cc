@@ -906,6 +906,7 @@ TEST(LookAlikeTest, English) {
   ExpectNone("prices in francs rose 5 francs");
   ExpectNone("2023 real GDP");
   ExpectNone("profit doubled down");
+  EXPECT_EQ(One("to a level 1.6 pct below").value, 1.6);  // look-alikes are case-sensitive
 }
 
 // --- Subunits and currency names
