@@ -1783,6 +1783,10 @@ class FigureGrammar::Assembler {
       if (!MatchAt(start, q.text, true)) continue;
       if (StartsLatin(q.text) && start > 0 && IsAlphaAt(t_, start - 1)) continue;
       if (EndsLatin(q.text) && before_end == begin && IsAlnumAt(t_, begin)) continue;
+      if (!StartsLatin(q.text) && start > 0 && IsDigitAt(t_, start - 1)) {
+        Skip(start, m->end, "a digit glued to the qualifier (Q1約5%)");
+        return false;
+      }
       if (Negated(start, StartsLatin(q.text))) {
         Skip(start, m->end, "a negation before the qualifier");
         return false;
@@ -1880,6 +1884,10 @@ class FigureGrammar::Assembler {
       if (IsAsciiOrWideDigit(cp) || ChineseNumeralOf(cp)) {
         return Skip(m.begin - len, m.end, "a numeral right before a word figure");
       }
+    }
+    // A sign or dash before a word figure ("-一半"): a minus or punctuation, not sure which.
+    if (size_t len = std::max(MinusBefore(t_, m.begin), DashBefore(t_, m.begin)); len > 0) {
+      return Skip(m.begin - len, m.end, "a sign or dash right before a word figure");
     }
     if (!Qualify(&m)) return std::nullopt;
     return m;
