@@ -1551,10 +1551,10 @@ class FigureGrammar::Assembler {
         subunit_exp = c.subunit_exp;
         m.subunit = c.text;
       }
-      // "marks", "won": English words too; money only after a scale or a decimal number.
+      // "marks", "won": English words too ("9.5 marks" out of ten); money only after a scale.
       if (c.needs_scale) {
         for (const Part* p : {&a, b}) {
-          if (p != nullptr && !p->has_scale && !p->num.decimals) return std::nullopt;
+          if (p != nullptr && !p->has_scale) return std::nullopt;
         }
       }
     } else if (a.prefix >= 0 && Tok(a.prefix).kind == Kind::kPercentPrefix) {
@@ -1744,6 +1744,20 @@ class FigureGrammar::Assembler {
   // A word connector ("to") is not checked: "rose on March 12 to 3.038 billion dlrs" and "fell
   // from 3.45 to 1.35 billion dlrs" go from one figure to another, and the last one stands.
   bool RangeLeftOut(const FigureMention& m) {
+    // "between 10 and 15 pct", "5 or 10 pct": a bare number before "and"/"or" is the other end.
+    size_t g = GapBefore(m.begin, consumed_);
+    if (g != m.begin && g >= 3) {
+      size_t s = WordStartBefore(g);
+      std::string_view w = t_.substr(s, g - s);
+      if ((IsWord(w, "and") || IsWord(w, "or")) && s > consumed_) {
+        size_t g2 = GapBefore(s, consumed_);
+        if (g2 != s && g2 > 0 &&
+            (IsDigitAt(t_, g2 - 1) || NumberWordOf(WordAt(t_, WordStartBefore(g2))) != nullptr)) {
+          Skip(WordStartBefore(g2), m.end, "the other end of \"X and/or Y\" was not read");
+          return true;
+        }
+      }
+    }
     size_t c = ConnectorBefore(m.begin, consumed_);
     if (c == std::string_view::npos || c == 0) return false;
     if (core::IsAsciiAlpha(static_cast<unsigned char>(t_[GapBefore(m.begin, consumed_) - 1]))) {
