@@ -921,6 +921,11 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   std::stable_sort(g.negative_words_.begin(), g.negative_words_.end(),
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& c : g.range_connectors_) {
+    g.connector_last_byte_[FoldByte(c.back())] = true;
+    g.connector_first_byte_[FoldByte(c.front())] = true;
+  }
+  for (const std::string& w : g.negative_words_) g.negative_last_byte_[FoldByte(w.back())] = true;
   if (g.qualifiers_.size() > UINT16_MAX) return absl::InvalidArgumentError("too many qualifiers");
   for (size_t i = 0; i < g.qualifiers_.size(); ++i) {
     const QualifierWord& q = g.qualifiers_[i];
@@ -1005,13 +1010,6 @@ class FigureGrammar::Assembler {
       last_end = h.end;
     }
     hits_.resize(kept);
-    // next_non_scale_[i]: begin of the first hit at or after i that is not a scale (numbers stop
-    // there, so 二百分點 leaves 百分點 alone); computed once, so NumberLimit is O(log n).
-    next_non_scale_.resize(hits_.size() + 1);
-    next_non_scale_[hits_.size()] = static_cast<uint32_t>(t_.size());
-    for (size_t i = hits_.size(); i-- > 0;) {
-      next_non_scale_[i] = Tok(i).kind != Kind::kScale ? hits_[i].begin : next_non_scale_[i + 1];
-    }
   }
 
   void Run() {
@@ -1112,11 +1110,16 @@ class FigureGrammar::Assembler {
     return it->end == pos ? static_cast<int>(it - hits_.begin()) : -1;
   }
 
-  // Numbers stop where a non-scale hit starts, so 二百分點 leaves 百分點 alone.
+  // Numbers stop where a non-scale hit starts, so 二百分點 leaves 百分點 alone, and after a few
+  // scale hits in a row (no number holds more): O(log n) per call whatever the hits.
   size_t NumberLimit(size_t pos) const {
     auto it = std::lower_bound(hits_.begin(), hits_.end(), pos,
                                [](const TokenHit& h, size_t p) { return h.begin < p; });
-    return next_non_scale_[it - hits_.begin()];
+    for (int scales = 0; it != hits_.end(); ++it, ++scales) {
+      ++work_;
+      if (scales == 8 || g_.tokens_[it->token].kind != Kind::kScale) return it->begin;
+    }
+    return t_.size();
   }
 
   std::optional<Number> Parse(size_t pos) const { return ParseNumberAt(t_, pos, NumberLimit(pos), &work_); }
@@ -1291,6 +1294,16 @@ class FigureGrammar::Assembler {
   }
 
   std::optional<Number> WordsBefore(size_t end, size_t floor, bool before_scale) {
+    // The last word must be a number word ("percent" after "the" costs one lookup).
+    {
+      size_t w = WordStartBefore(end);
+      std::string_view last = t_.substr(w, end - w);
+      ++work_;
+      if (NumberWordOf(last) == nullptr && !IsWord(last, "hundred") &&
+          !(before_scale && (IsWord(last, "a") || IsWord(last, "an")))) {
+        return std::nullopt;
+      }
+    }
     size_t s = end;
     while (s > floor && end - s < 64) {
       ++work_;
@@ -1451,6 +1464,7 @@ class FigureGrammar::Assembler {
   // optional otherwise); returns the position after it and its trailing space, or 0.
   size_t ConnectorAt(size_t pos, std::string_view* which) const {
     const size_t gap = GapAfter(pos);
+    if (gap >= t_.size() || !g_.connector_first_byte_[FoldByte(t_[gap])]) return 0;
     const bool space_before = gap != pos;
     for (const std::string& c : g_.range_connectors_) {
       ++work_;
@@ -1469,6 +1483,9 @@ class FigureGrammar::Assembler {
   // A connector ending at `end`; returns where it (and its leading space) starts, or npos.
   size_t ConnectorBefore(size_t end, size_t floor) const {
     const size_t gap = GapBefore(end, floor);
+    if (gap == 0 || !g_.connector_last_byte_[FoldByte(t_[gap - 1])]) {
+      return std::string_view::npos;
+    }
     const bool space_after = gap != end;
     for (const std::string& c : g_.range_connectors_) {
       ++work_;
@@ -1709,10 +1726,15 @@ class FigureGrammar::Assembler {
         return false;
       }
     }
+    const size_t gap_before = GapBefore(b, floor);
+    const bool maybe_negative =
+        (gap_before > 0 && g_.negative_last_byte_[FoldByte(t_[gap_before - 1])]) ||
+        (b > 0 && g_.negative_last_byte_[FoldByte(t_[b - 1])]);
     for (const std::string& w : g_.negative_words_) {
+      if (!maybe_negative) break;
       ++work_;
       if (StartsLatin(w)) {
-        size_t g = GapBefore(b, floor);
+        size_t g = gap_before;
         if (g == b || g < floor + w.size()) continue;
         size_t s = g - w.size();
         if (!MatchAt(s, w, true) || (s > 0 && IsAlphaAt(t_, s - 1))) continue;
@@ -1746,7 +1768,7 @@ class FigureGrammar::Assembler {
   bool RangeLeftOut(const FigureMention& m) {
     // "between 10 and 15 pct", "5 or 10 pct": a bare number before "and"/"or" is the other end.
     size_t g = GapBefore(m.begin, consumed_);
-    if (g != m.begin && g >= 3) {
+    if (g != m.begin && g >= 3 && (FoldByte(t_[g - 1]) == 'd' || FoldByte(t_[g - 1]) == 'r')) {
       size_t s = WordStartBefore(g);
       std::string_view w = t_.substr(s, g - s);
       if ((IsWord(w, "and") || IsWord(w, "or")) && s > consumed_) {
@@ -1998,7 +2020,6 @@ class FigureGrammar::Assembler {
   FigureReport* report_;
   std::vector<TokenHit> hits_;         // Resolved: sorted by begin, non-overlapping.
   std::vector<TokenHit> not_figures_;  // Look-alike hits, resolved the same way.
-  std::vector<uint32_t> next_non_scale_;
   size_t consumed_ = 0;  // End of the last figure or skipped span; nothing before it is read again.
   mutable FigureSkip skip_;  // Why the current attempt emits nothing (reason empty: no skip).
   mutable uint64_t work_ = 0;

@@ -178,6 +178,11 @@ class FigureGrammar {
   std::array<std::vector<uint16_t>, 256> qualifiers_by_first_byte_;
   std::vector<std::string> range_connectors_;   // Longest first.
   std::vector<std::string> negative_words_;     // Longest first.
+  // Bytes that can end (or start) a range connector or a negative word, ASCII letters folded:
+  // most figures have none next to them and skip the loops.
+  std::array<bool, 256> connector_last_byte_{};
+  std::array<bool, 256> connector_first_byte_{};
+  std::array<bool, 256> negative_last_byte_{};
 };
 
 // Assembles the figures of one field. `source` is the article's source (for ambiguous
