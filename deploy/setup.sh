@@ -8,10 +8,10 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libvectorscan-dev libsimdjson-dev libabsl-dev
   libprotobuf-dev protobuf-compiler
-  librdkafka-dev libyaml-cpp-dev libcpp-httplib-dev
+  librdkafka-dev libyaml-cpp-dev libcpp-httplib-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 kcat prometheus python3-yaml
-  python3-confluent-kafka python3-protobuf openjdk-17-jre-headless maven
+  python3-confluent-kafka python3-requests python3-protobuf openjdk-17-jre-headless maven
 )
 
 missing=()

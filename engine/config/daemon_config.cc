@@ -367,6 +367,54 @@ absl::Status CheckPassThrough(const Checker& check, const DaemonConfig& config,
   return absl::OkStatus();
 }
 
+// output.format, output.topic_formats and schema_registry: every confluent_protobuf topic
+// needs a schema id, configured or from the registry.
+absl::Status CheckOutputFormats(const Checker& check, const DaemonConfig& config) {
+  const v1::config::Output& output = config.output();
+  const v1::config::SchemaRegistry& registry = config.schema_registry();
+  constexpr auto kConfluent = v1::config::OUTPUT_FORMAT_CONFLUENT_PROTOBUF;
+  const bool analyses = output.analysis_topic() != kDisabledTopic;
+  bool need_analysis_id = analyses && output.format() == kConfluent;
+  bool need_event_id = output.format() == kConfluent;
+  std::vector<std::string> topics;
+  for (const auto& [topic, format] : output.topic_formats()) topics.push_back(topic);
+  std::sort(topics.begin(), topics.end());
+  for (const std::string& topic : topics) {
+    const std::string origin = absl::StrCat("output.topic_formats[", topic, "]");
+    std::string problem = TopicProblem(topic);
+    if (!problem.empty()) return check.Error(output, "output.topic_formats", problem, origin);
+    if (output.topic_formats().at(topic) != kConfluent) continue;
+    (analyses && topic == output.analysis_topic() ? need_analysis_id : need_event_id) = true;
+  }
+  const bool has_url = !registry.url().empty();
+  if (has_url && !absl::StartsWith(registry.url(), "http://") &&
+      !absl::StartsWith(registry.url(), "https://")) {
+    return check.Error(registry, "schema_registry.url",
+                       absl::StrCat("must start with http:// or https://, got '", registry.url(),
+                                    "'"));
+  }
+  if (!has_url && need_analysis_id && registry.analysis_schema_id() == 0) {
+    return check.Error(output, "output.format",
+                       "analyses are confluent_protobuf: set schema_registry.url (register the "
+                       "schema at start-up) or schema_registry.analysis_schema_id");
+  }
+  if (!has_url && need_event_id && registry.event_schema_id() == 0) {
+    return check.Error(output, "output.format",
+                       "events are confluent_protobuf: set schema_registry.url (register the "
+                       "schema at start-up) or schema_registry.event_schema_id");
+  }
+  if (registry.timeout_ms() != 0) {
+    WS_RETURN_IF_ERROR(CheckBounds(check, registry, "schema_registry.timeout_ms",
+                                   registry.timeout_ms(), 1000, 600000));
+  }
+  if (!registry.basic_auth_user_info().empty() &&
+      registry.basic_auth_user_info().find(':') == std::string::npos) {
+    return check.Error(registry, "schema_registry.basic_auth_user_info",
+                       "must be \"user:password\"");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
   // Brokers.
   if (config.brokers().empty()) {
@@ -454,6 +502,8 @@ absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
                        absl::StrCat("'", output.dead_letter_topic(),
                                     "' is also the analysis topic"));
   }
+
+  WS_RETURN_IF_ERROR(CheckOutputFormats(check, config));
 
   // Pipeline.
   const v1::config::Pipeline& pipeline = config.pipeline();

@@ -519,5 +519,54 @@ TEST_F(DaemonConfigTest, ApplyEnvOverridesRecordsOrigins) {
   EXPECT_EQ(config.pipeline().workers(), 3u);
 }
 
+
+// ----------------------------------------------------------------------------- output formats
+
+TEST_F(DaemonConfigTest, ConfluentFormatNeedsARegistryOrSchemaIds) {
+  const std::string base = std::string(kMinimal) + "output:\n  format: confluent_protobuf\n";
+  ExpectError(base, "@:5: output.format", "schema_registry.analysis_schema_id");
+  ExpectError(base + "schema_registry:\n  analysis_schema_id: 3\n", "@:5: output.format",
+              "schema_registry.event_schema_id");
+  EXPECT_TRUE(Load(base + "schema_registry:\n  analysis_schema_id: 3\n  event_schema_id: 4\n").ok());
+  EXPECT_TRUE(Load(base + "schema_registry:\n  url: http://registry:8081\n").ok());
+  // Analyses disabled: only the event schema is needed.
+  EXPECT_TRUE(Load(std::string(kMinimal) +
+                   "output:\n  format: confluent_protobuf\n  analysis_topic: \"-\"\n"
+                   "schema_registry:\n  event_schema_id: 4\n")
+                  .ok());
+}
+
+TEST_F(DaemonConfigTest, TopicFormatsOverrideTheDefault) {
+  const std::string base = std::string(kMinimal) + "output:\n  topic_formats:\n";
+  ExpectError(base + "    wirescan.analysis: confluent_protobuf\n", "@:5: output.format",
+              "analysis_schema_id");
+  ExpectError(base + "    wirescan.events.tariff: confluent_protobuf\n", "@:5: output.format",
+              "event_schema_id");
+  ExpectError(base + "    \"bad topic\": json\n", "@", "invalid topic name");
+  ExpectError(base + "    x: yaml\n", "@", "one of: protobuf, json, confluent_protobuf");
+  absl::StatusOr<DaemonConfig> ok = Load(base + "    wirescan.events.tariff: json\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->output().topic_formats().at("wirescan.events.tariff"),
+            v1::config::OUTPUT_FORMAT_JSON);
+}
+
+TEST_F(DaemonConfigTest, SchemaRegistryFieldsAreChecked) {
+  const std::string base = std::string(kMinimal) + "schema_registry:\n";
+  ExpectError(base + "  url: registry:8081\n", "@:5: schema_registry.url", "http://");
+  ExpectError(base + "  url: http://r:1\n  timeout_ms: 10\n", "@:5: schema_registry.timeout_ms",
+              "must be in [1000, 600000]");
+  ExpectError(base + "  url: http://r:1\n  basic_auth_user_info: nocolon\n", "@:5: schema_registry",
+              "user:password");
+}
+
+TEST_F(DaemonConfigTest, OutputFormatFromEnvironment) {
+  absl::StatusOr<DaemonConfig> c =
+      Load(kMinimal, {{"WIRESCAN_OUTPUT__FORMAT", "json"},
+                      {"WIRESCAN_OUTPUT__TOPIC_FORMATS", "a=protobuf,b=json"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->output().format(), v1::config::OUTPUT_FORMAT_JSON);
+  EXPECT_EQ(c->output().topic_formats().size(), 2u);
+}
+
 }  // namespace
 }  // namespace wirescan::config

@@ -19,6 +19,7 @@
 #include "engine/core/log.h"
 #include "engine/core/strings.h"
 #include "engine/core/thread.h"
+#include "engine/daemon/output_schemas.h"
 #include "engine/emit/kafka_sink.h"
 #include "engine/emit/output_limits.h"
 #include "engine/emit/output_writer.h"
@@ -216,7 +217,9 @@ int RunPipeline(pipeline::PipelineOptions options,
                 std::shared_ptr<const rules::RulePack> pack, const std::string& rules_dir,
                 const std::string& cache_dir, const std::string& metrics_address,
                 bool describe_limits = true,
-                const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {}) {
+                const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {},
+                emit::OutputEncodings* encodings = nullptr,
+                const v1::config::SchemaRegistry* schema_registry = nullptr) {
   // librdkafka statistics of both clients (engine/metrics/kafka_stats.h); declared before the
   // registry whose collector reads them, so they outlive it.
   metrics::KafkaClientStats consumer_stats("consumer"), producer_stats("producer");
@@ -237,12 +240,14 @@ int RunPipeline(pipeline::PipelineOptions options,
              if (ok) probe.SetRulesVersion(version);
            }},
       &live, [&](const rules::RulePack& next) -> absl::Status {
-        // A reloaded pack may name new event topics: create them before it goes live. The
-        // running producer's limits must suit them (they count as set explicitly).
+        // A reloaded pack may name new event topics: create them (and register their schemas)
+        // before it goes live. The running producer's limits must suit them (they count as set
+        // explicitly).
         emit::SizePlan plan;
         absl::StatusOr<int> prepared = PrepareTopics(options, producer_props, next, describe_limits, &plan);
         if (!prepared.ok()) return prepared.status();
-        return absl::OkStatus();
+        if (encodings == nullptr) return absl::OkStatus();
+        return PrepareSchemas(*schema_registry, TypedOutputTopics(options, next), encodings);
       });
   options.consumer_stats = &consumer_stats;
   registry.AddCollector([&running_sink, &consumer_stats, &producer_stats](metrics::Emitter& out) {
@@ -298,6 +303,17 @@ int RunPipeline(pipeline::PipelineOptions options,
   core::LogInfo("output size limit ", plan.max_bytes, " bytes (smallest output topic limit: ",
                 plan.smallest_topic, " ", plan.smallest_topic_bytes, "); input limit ",
                 options.max_record_bytes);
+  if (encodings != nullptr) {
+    // Schema ids of the confluent_protobuf topics, before anything is produced: a registry
+    // that refuses the schema is a configuration error (78), one that cannot be reached a
+    // runtime failure (1: a restart may succeed).
+    absl::Status schemas =
+        PrepareSchemas(*schema_registry, TypedOutputTopics(options, *pack), encodings);
+    if (!schemas.ok()) {
+      core::LogError(schemas.message());
+      return absl::IsFailedPrecondition(schemas) ? kExitConfig : 1;
+    }
+  }
   if (absl::Status watching = reloader.Start(); !watching.ok()) {
     core::LogWarning("rule reload on change disabled: ", watching.message());
   }
@@ -380,11 +396,14 @@ int RunWithConfig(const std::string& path, bool exit_when_idle, bool passthrough
   pipeline::PipelineOptions options = OptionsFromConfig(*cfg);
   options.exit_when_idle = exit_when_idle;
   options.passthrough = passthrough;
+  std::unique_ptr<emit::OutputEncodings> encodings = MakeEncodings(*cfg);
+  options.encodings = encodings.get();
   std::map<std::string, std::string> producer = Merge(cfg->kafka(), cfg->producer());
   producer["bootstrap.servers"] = cfg->brokers();
   producer["client.id"] = cfg->client_id();
   return RunPipeline(std::move(options), producer, *pack, rules_dir, cfg->rules_cache_dir(),
-                     cfg->metrics_address());
+                     cfg->metrics_address(), /*describe_limits=*/true, {}, encodings.get(),
+                     &cfg->schema_registry());
 }
 
 // ws:printer of the demo: prints every event of the event topics as one JSON line on stdout,

@@ -14,6 +14,7 @@
 #include "engine/core/spsc_queue.h"
 #include "engine/core/strings.h"
 #include "engine/core/thread.h"
+#include "engine/emit/encoder.h"
 #include "engine/emit/output_limits.h"
 #include "engine/extract/extractor.h"
 #include "engine/pipeline/offset_tracker.h"
@@ -36,7 +37,6 @@ namespace {
 
 constexpr std::string_view kAnalysisType =
     "application/x-protobuf; messageType=wirescan.v1.ArticleAnalysis";
-constexpr std::string_view kEventType = "application/x-protobuf; messageType=wirescan.v1.Event";
 
 // A consumed message on its way through a partition's queue.
 struct Item {
@@ -292,7 +292,8 @@ class PipelineManager::Impl::Worker {
         pack_(owner->rules_->Get()),
         pack_metrics_(owner->probe_ != nullptr ? owner->probe_->ForPack(*pack_) : nullptr),
         extractor_(pack_->rules, pack_->model),
-        parser_(owner->options_.fields, owner->options_.max_record_bytes) {}
+        parser_(owner->options_.fields, owner->options_.max_record_bytes),
+        encoder_(owner->options_.encodings) {}
 
   void Start() {
     thread_ = core::NamedThread(absl::StrCat("ws:worker-", index_), [this] { Loop(); });
@@ -406,6 +407,17 @@ class PipelineManager::Impl::Worker {
       it->second.bytes->Inc(m.value.size());
     }
     return s;
+  }
+
+  // Encodes `msg` for `topic` into *out and its content type into *content_type; false when it
+  // cannot (a confluent_protobuf topic without a schema id): the daemon stops, and this input's
+  // offset, never completed, is not committed.
+  bool Encode(std::string_view topic, const google::protobuf::Message& msg, std::string* out,
+              std::string_view* content_type) {
+    absl::Status s = encoder_.Encode(topic, msg, out, content_type);
+    if (s.ok()) return true;
+    if (!owner_->fatal_.exchange(true)) core::LogError("encoding failed: ", s.message());
+    return false;
   }
 
   // Counts the mentions and events of one analysis (per rule pack children, no lock).
@@ -570,10 +582,17 @@ class PipelineManager::Impl::Worker {
     const size_t limit = opt.max_message_bytes;
     const std::span<const emit::Header> output_headers(headers, 5);
     const int n_events = analysis->events_size();
-    if (event_bytes_.size() < static_cast<size_t>(n_events)) event_bytes_.resize(n_events);
+    if (event_bytes_.size() < static_cast<size_t>(n_events)) {
+      event_bytes_.resize(n_events);
+      event_types_.resize(n_events);
+    }
     for (int i = 0; i < n_events; ++i) {
       const v1::Event& e = analysis->events(i);
-      e.SerializeToString(&event_bytes_[i]);
+      // Encoded as its topic wants it (emit/encoder.h).
+      if (!Encode(EventTopic(opt, e.type(), e.topic()), e, &event_bytes_[i], &event_types_[i])) {
+        return;
+      }
+      headers[4].value = event_types_[i];
       const size_t size = emit::RecordSize(EventKey(e), event_bytes_[i], output_headers);
       if (size > limit) {
         ProduceDeadLetter(slot, source, "output_too_large",
@@ -586,14 +605,30 @@ class PipelineManager::Impl::Worker {
     }
     const bool with_analysis = opt.analysis_topic != "-";
     if (with_analysis) {
-      analysis->SerializeToString(&buffer_);
+      if (!Encode(opt.analysis_topic, *analysis, &buffer_, &headers[4].value)) return;
       const size_t framing = emit::RecordSize(analysis->article().id(), {}, output_headers);
       const size_t room = limit > framing ? limit - framing : 0;
       if (buffer_.size() > room) {
+        // The cut is sized on the binary encoding; for another format (JSON is larger) the room
+        // is scaled by the two sizes of the whole analysis, and the cut re-encoded and checked.
         const size_t full = buffer_.size();
-        switch (emit::FitAnalysis(*analysis, room, &buffer_, &cut_)) {
+        std::string& binary = cut_bytes_;
+        binary.clear();
+        analysis->AppendToString(&binary);
+        const size_t binary_room =
+            binary.size() == full ? room
+                                  : static_cast<size_t>(static_cast<double>(room) *
+                                                        static_cast<double>(binary.size()) /
+                                                        static_cast<double>(full));
+        emit::AnalysisFit fit = emit::FitAnalysis(*analysis, binary_room, &binary, &cut_);
+        if (fit == emit::AnalysisFit::kCut) {
+          if (!Encode(opt.analysis_topic, cut_, &buffer_, &headers[4].value)) return;
+          if (buffer_.size() > room) fit = emit::AnalysisFit::kTooLarge;
+        } else if (fit == emit::AnalysisFit::kWhole) {
+          fit = emit::AnalysisFit::kTooLarge;  // only by rounding the scaled room: still too large
+        }
+        switch (fit) {
           case emit::AnalysisFit::kWhole:
-            break;
           case emit::AnalysisFit::kCut:
             c.cut_analyses.fetch_add(1, std::memory_order_relaxed);
             if (owner_->probe_ != nullptr) owner_->probe_->CutAnalyses()->Inc();
@@ -620,10 +655,10 @@ class PipelineManager::Impl::Worker {
         return;
       }
     }
-    headers[4].value = kEventType;
     for (int i = 0; i < n_events; ++i) {
       const v1::Event& e = analysis->events(i);
       std::string topic = EventTopic(opt, e.type(), e.topic());
+      headers[4].value = event_types_[i];
       absl::Status s =
           Produce({topic, -1, EventKey(e), event_bytes_[i], output_headers, nullptr}, slot, kPrimary);
       if (absl::IsOutOfRange(s) && !slot->rerouted.exchange(true, std::memory_order_acq_rel)) {
@@ -664,9 +699,12 @@ class PipelineManager::Impl::Worker {
   absl::flat_hash_map<std::string, PipelineProbe::TopicMetrics> topic_metrics_;
   extract::Extractor extractor_;
   parse::JsonArticleParser parser_;
+  emit::OutputEncoder encoder_;
   std::string buffer_, detail_, fallback_id_, partition_text_, offset_text_, original_size_;
-  std::vector<std::string> event_bytes_;  // the current article's events, serialised
-  v1::ArticleAnalysis cut_;               // a cut analysis (emit::FitAnalysis)
+  std::string cut_bytes_;                        // the binary analysis while it is being cut
+  std::vector<std::string> event_bytes_;         // the current article's events, encoded
+  std::vector<std::string_view> event_types_;    // their content types (encoder_'s)
+  v1::ArticleAnalysis cut_;                      // a cut analysis (emit::FitAnalysis)
 };
 
 void PipelineManager::Impl::WakeWorker(int worker) { workers_[worker]->Wake(); }

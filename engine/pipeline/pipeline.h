@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "engine/emit/encoder.h"
 #include "engine/emit/output_limits.h"
 #include "engine/emit/sink.h"
 #include "engine/parse/article_parser.h"
@@ -68,6 +69,9 @@ struct PipelineOptions {
   // outputs cannot be made to fit is dead-lettered `output_too_large`.
   size_t max_message_bytes = emit::kDefaultProducerMaxBytes;
   bool include_text = false;
+  // Wire format and content type of each output topic (emit/encoder.h); null: bare Protobuf.
+  // Must outlive the manager.
+  const emit::OutputEncodings* encodings = nullptr;
   int workers = 2;
   size_t queue_capacity = 1024;  // per partition, at least
   size_t queue_budget = 0;       // across partitions (QueueCapacityFor); 0: queue_capacity each
