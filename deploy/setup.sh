@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 kcat prometheus python3-yaml
   python3-confluent-kafka python3-requests python3-protobuf openjdk-17-jre-headless maven
+  clang libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()
