@@ -598,19 +598,36 @@ def main(argv):
         binary = os.environ.get("WIRESCAN_BIN")
         binary = str(Path(binary).resolve()) if binary else None
         todo = SCENARIOS
-    if names:
-        byname = {n: f for n, f in todo}
-        picked = []
-        for n in names:
-            if n.isdigit() and 1 <= int(n) <= len(todo):
-                picked.append(todo[int(n) - 1])
-            elif n in byname:
-                picked.append((n, byname[n]))
-            else:
-                print(f"unknown scenario {n!r}; known: {', '.join(byname)}", file=sys.stderr)
-                return 2
-        todo = picked
+    todo = pick_scenarios(todo, names)
+    if todo is None:
+        return 2
+    budget = float(os.environ.get("WIRESCAN_E2E_BUDGET", "300"))
+    records = int(os.environ.get("WIRESCAN_E2E_RECORDS", "100000"))
+    return run_scenarios(todo, binary, budget, records, keep)
 
+
+def pick_scenarios(todo, names):
+    """The scenarios of TODO named (or numbered from 1) in NAMES, all when NAMES is empty; None
+    (after saying why) when a name is unknown."""
+    if not names:
+        return todo
+    byname = {n: f for n, f in todo}
+    picked = []
+    for n in names:
+        if n.isdigit() and 1 <= int(n) <= len(todo):
+            picked.append(todo[int(n) - 1])
+        elif n in byname:
+            picked.append((n, byname[n]))
+        else:
+            print(f"unknown scenario {n!r}; known: {', '.join(byname)}", file=sys.stderr)
+            return None
+    return picked
+
+
+def run_scenarios(todo, binary, budget, records, keep=False, prefix="wirescan-e2e."):
+    """Runs TODO ([(name, fn(ctx, deadline))]) against BINARY on one broker, each scenario with
+    its own Deadline of BUDGET seconds; prints PASS/FAIL/SKIP lines and the totals. Returns the
+    exit status (1 on any failure). Also used by tests/chaos/test_chaos.py."""
     passed = failed = skipped = 0
     skip_reason = None
     if not binary:
@@ -625,9 +642,7 @@ def main(argv):
         print(f"0 passed, 0 failed, {len(todo)} skipped")
         return 0
 
-    budget = float(os.environ.get("WIRESCAN_E2E_BUDGET", "300"))
-    records = int(os.environ.get("WIRESCAN_E2E_RECORDS", "100000"))
-    workdir = Path(tempfile.mkdtemp(prefix="wirescan-e2e."))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     broker = h.Broker(workdir / "kafka")
     t_run = time.monotonic()
     try:
