@@ -7,10 +7,16 @@
 //  - a figure's value is a number, value_max == value unless it is a range, and a range's
 //    upper end is not NaN; its unit is not empty;
 //  - dates lie inside the text and are not empty, at most one per form and start.
+// With WIRESCAN_FUZZ_OPEN=1, also the checks of defects found and not fixed yet (fuzz/open/):
+//  - a figure that starts with a digit does not start right after one (the number was read
+//    whole, not its last 96 bytes);
+//  - a figure whose text has a non-zero ASCII digit is not 0 (or 0..0): an overflowing number
+//    is not silently 0.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -24,6 +30,32 @@
 using wirescan::extract::DateMention;
 using wirescan::extract::FigureMention;
 using wirescan::extract::TokenHit;
+
+namespace {
+
+bool AsciiOrFullWidthDigitEndsAt(std::string_view text, size_t end) {
+  if (end >= 1 && text[end - 1] >= '0' && text[end - 1] <= '9') return true;
+  // U+FF10..U+FF19 are EF BC 90..99.
+  return end >= 3 && text.substr(end - 3, 2) == "\xEF\xBC" &&
+         static_cast<unsigned char>(text[end - 1]) >= 0x90 &&
+         static_cast<unsigned char>(text[end - 1]) <= 0x99;
+}
+
+bool DigitStartsAt(std::string_view text, size_t pos) {
+  if (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') return true;
+  return pos + 3 <= text.size() && AsciiOrFullWidthDigitEndsAt(text, pos + 3) &&
+         text[pos] == '\xEF';
+}
+
+bool OpenChecks() {
+  static const bool on = [] {
+    const char* v = std::getenv("WIRESCAN_FUZZ_OPEN");
+    return v != nullptr && *v == '1';
+  }();
+  return on;
+}
+
+}  // namespace
 
 // The pack is compiled before the first input, outside the per-input timeout.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -59,6 +91,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     WS_FUZZ_CHECK(f.is_range || f.value_max == f.value, "value_max %g != value %g, not a range",
                   f.value_max, f.value);
     WS_FUZZ_CHECK(!f.unit.empty(), "figure at %u without a unit", f.begin);
+    if (OpenChecks()) {
+      std::string_view span = text.substr(f.begin, f.end - f.begin);
+      WS_FUZZ_CHECK(!(DigitStartsAt(text, f.begin) && AsciiOrFullWidthDigitEndsAt(text, f.begin)),
+                    "figure '%.*s' starts inside a number", int(span.size()), span.data());
+      WS_FUZZ_CHECK(f.value != 0 || f.value_max != 0 ||
+                        span.find_first_of("123456789") == std::string_view::npos,
+                    "figure '%.*s' has the value 0", int(span.size()), span.data());
+    }
   }
 
   if (pack.model->dates.enabled()) {
