@@ -1,6 +1,6 @@
 #include "engine/emit/encoder.h"
 
-#include <regex>
+#include <string_view>
 
 #include "engine/emit/schema_registry.h"
 #include "gtest/gtest.h"
@@ -10,11 +10,21 @@
 namespace wirescan::emit {
 namespace {
 
+// Names of the top-level messages: lines of the form "message <Name> {".
 std::vector<std::string> TopLevelMessages(const std::string& proto_text) {
   std::vector<std::string> names;
-  std::regex re("(^|\\n)message (\\w+) \\{");
-  for (std::sregex_iterator it(proto_text.begin(), proto_text.end(), re), end; it != end; ++it) {
-    names.push_back((*it)[2]);
+  constexpr std::string_view kPrefix = "message ";
+  size_t pos = 0;
+  while (pos < proto_text.size()) {
+    size_t end = proto_text.find('\n', pos);
+    if (end == std::string::npos) end = proto_text.size();
+    std::string_view line(proto_text.data() + pos, end - pos);
+    if (line.starts_with(kPrefix) && line.ends_with(" {")) {
+      line.remove_prefix(kPrefix.size());
+      line.remove_suffix(2);
+      names.emplace_back(line);
+    }
+    pos = end + 1;
   }
   return names;
 }
