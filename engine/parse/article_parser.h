@@ -5,6 +5,12 @@
 // A record that cannot be an article is not an error of the engine: Parse() returns a
 // RecordError code (a dead-letter reason), never throws and never allocates a Status.
 //
+// Accepted beyond what simdjson reads by itself: a UTF-8 byte order mark before the record
+// (skipped), and numbers no 64-bit integer or double holds (a 30-digit id, 1e400): valid JSON
+// (RFC 8259 sets no limit). Only when simdjson refused a number is the record rewritten (such
+// numbers become 0, or the string of their text where they are the id) and parsed again, so
+// ordinary records pay nothing; a numeric id is its text ("123456789012345678901234567890").
+//
 // Thread safety: JsonArticleParser is thread-compatible (one per partition thread); the views
 // it returns are valid until its next Parse() call.
 
@@ -58,6 +64,7 @@ class JsonArticleParser {
   simdjson::dom::parser parser_;
   std::string buffer_;  // the record plus SIMDJSON_PADDING (Kafka payloads carry no padding)
   std::string id_;      // numeric ids, rendered
+  std::string rewritten_;  // the record with its unrepresentable numbers replaced (rare path)
 };
 
 // Splits plain text into title (first non-empty line, trimmed) and body (the rest).

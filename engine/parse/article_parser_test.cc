@@ -179,6 +179,86 @@ TEST(JsonArticleParserTest, NumericIds) {
   EXPECT_EQ(r.view.id, "-17");
 }
 
+// Numbers beyond 64 bits are valid JSON (RFC 8259 sets no limit); simdjson refuses them.
+TEST(JsonArticleParserTest, BigNumbersAreNotJsonErrors) {
+  JsonArticleParser parser;
+  Result r = ParseWith(parser, R"({"id":123456789012345678901234567890,"body":"TSMC said so."})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "123456789012345678901234567890");  // its text, not a rounded double
+  EXPECT_EQ(r.view.body, "TSMC said so.");
+  r = ParseWith(parser, R"({"body": "x", "id" : -98765432109876543210987})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "-98765432109876543210987");
+  r = ParseWith(parser, R"({"body": "x", "id": 1e400})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "1e400");
+  // Anywhere else in the record: ignored like any field the parser does not read.
+  r = ParseWith(parser, R"({"id":"a1","body":"The 123456789012345678901234567890 stays.",)"
+                        R"("views":123456789012345678901234567890,"score":1e400,)"
+                        R"("nested":{"id":99999999999999999999999,"list":[1,-1e999,2E+500]}})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "a1");
+  EXPECT_EQ(r.view.body, "The 123456789012345678901234567890 stays.");
+  // The id under an escaped key name.
+  r = ParseWith(parser, R"({"id":123456789012345678901234567890,"body":"x"})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "123456789012345678901234567890");
+  // The edges of what simdjson holds itself.
+  r = ParseWith(parser, R"({"id":18446744073709551615,"body":"x"})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "18446744073709551615");
+  r = ParseWith(parser, R"({"id":18446744073709551616,"body":"x"})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "18446744073709551616");
+  r = ParseWith(parser, R"({"id":-9223372036854775809,"tiny":1e-400,"body":"x"})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "-9223372036854775809");
+  // The parser is still right for the next, ordinary record.
+  r = ParseWith(parser, R"({"id": 42, "body": "y"})");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "42");
+  EXPECT_EQ(r.view.body, "y");
+}
+
+TEST(JsonArticleParserTest, BigNumbersKeepTheOtherVerdicts) {
+  // A big number in a text field is still a number there.
+  EXPECT_EQ(Parse(R"({"title":123456789012345678901234567890,"body":"x"})").error,
+            RecordError::kWrongType);
+  EXPECT_EQ(Parse(R"({"body":123456789012345678901234567890})").error, RecordError::kWrongType);
+  EXPECT_EQ(Parse(R"({"id":123456789012345678901234567890})").error, RecordError::kMissingBody);
+  EXPECT_EQ(Parse(R"([123456789012345678901234567890])").error, RecordError::kNotObject);
+  EXPECT_EQ(Parse("123456789012345678901234567890").error, RecordError::kNotObject);
+  // Malformed numbers, or malformed JSON around a big one, are still not JSON.
+  for (std::string_view record :
+       {std::string_view(R"({"id":01,"body":"x"})"), std::string_view(R"({"id":1.,"body":"x"})"),
+        std::string_view(R"({"id":-,"body":"x"})"), std::string_view(R"({"id":1e,"body":"x"})"),
+        std::string_view(R"({"id":123456789012345678901234567890,"body":"x")"),
+        std::string_view(R"({"id":123456789012345678901234567890 "body":"x"})"),
+        std::string_view(R"({"id":123456789012345678901234567890,"body":"x",01})"),
+        std::string_view(R"({"v":123456789012345678901234567890x,"body":"x"})")}) {
+    Result r = Parse(record);
+    EXPECT_EQ(r.error, RecordError::kNotJson) << record;
+    EXPECT_THAT(r.detail, HasSubstr("not JSON")) << record;
+  }
+}
+
+TEST(JsonArticleParserTest, ByteOrderMarkIsSkipped) {
+  JsonArticleParser parser;
+  Result r = ParseWith(parser, "\xEF\xBB\xBF{\"id\":\"bom\",\"title\":\"BOM\",\"body\":\"TSMC said so.\"}");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "bom");
+  EXPECT_EQ(r.view.body, "TSMC said so.");
+  r = ParseWith(parser, "\xEF\xBB\xBF{\"id\":123456789012345678901234567890,\"body\":\"x\"}");
+  ASSERT_EQ(r.error, RecordError::kOk) << r.detail;
+  EXPECT_EQ(r.view.id, "123456789012345678901234567890");
+  // One mark, first: anywhere else it is not JSON.
+  EXPECT_EQ(Parse("\xEF\xBB\xBF\xEF\xBB\xBF{\"body\":\"x\"}").error, RecordError::kNotJson);
+  EXPECT_EQ(Parse(" \xEF\xBB\xBF{\"body\":\"x\"}").error, RecordError::kNotJson);
+  EXPECT_EQ(Parse("{\"body\":\"x\"}\xEF\xBB\xBF").error, RecordError::kNotJson);
+  EXPECT_EQ(Parse("\xEF\xBB\xBF").error, RecordError::kNotJson);
+  EXPECT_EQ(Parse("\xEF\xBB\xBF[]").error, RecordError::kNotObject);
+}
+
 TEST(JsonArticleParserTest, UnicodeEscapesAreDecoded) {
   JsonArticleParser parser;
   Result r = ParseWith(
