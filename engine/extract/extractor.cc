@@ -163,6 +163,7 @@ absl::Status Extractor::Bind(std::shared_ptr<const match::RuleSet> rules,
   // Entity indices change meaning: the pool starts over, own_'s mentions will be plain.
   pool_.Reset(model_->entities.size());
   built_.clear();
+  slot_base_.clear();  // event slots are numbered anew (AssembleEvents)
   return absl::OkStatus();
 }
 
@@ -175,6 +176,13 @@ absl::StatusOr<const v1::ArticleAnalysis*> Extractor::Analyze(const core::Articl
 
 absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractOptions& options,
                                 v1::ArticleAnalysis* out) {
+  if (options.budget != nullptr) {
+    budget_ = options.budget;
+  } else {
+    unlimited_.Arm(0);
+    budget_ = &unlimited_;
+  }
+  event_ids_.clear();
   if (out == &own_) {
     pool_.Reclaim(out, built_);
     built_.clear();
@@ -233,6 +241,12 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   }
   absl::Status s = matcher_.Scan(text, &hits_);
   if (!s.ok()) return s;
+  // A stopped budget (too slow, or the daemon's shutdown) ends the analysis at the next of these
+  // checks; the caller discards it (ExtractOptions::budget).
+  if (budget_->Spend(text.size() + hits_.tokens.size() + hits_.entities.size() +
+                     hits_.regexes.size() + hits_.triggers.size() + hits_.date_words.size())) {
+    return absl::OkStatus();
+  }
   if (hits_.truncated) {
     v1::Diagnostic* d = out->add_diagnostics();
     d->set_code(v1::Diagnostic::CODE_MATCH_LIMIT);
@@ -245,12 +259,15 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   for (const match::Hit& h : hits_.tokens) token_hits_.push_back({h.begin, h.end, h.target});
   figures_.clear();
   AssembleFigures(text, token_hits_, model_->grammar, source, &figures_, &figure_report_);
+  if (budget_->Spend(figure_report_.work)) return absl::OkStatus();
   AddFigureSkipDiagnostics(name, text, figure_report_, out);
   dates_.clear();
   if (model_->dates.enabled()) {
     date_hits_.clear();
     for (const match::Hit& h : hits_.date_words) date_hits_.push_back({h.begin, h.end, h.target});
-    AssembleDates(text, date_hits_, model_->dates, &dates_);
+    uint64_t date_work = 0;
+    AssembleDates(text, date_hits_, model_->dates, &dates_, &date_work);
+    if (budget_->Spend(date_work)) return absl::OkStatus();
   }
 
   // All candidates, resolved leftmost-longest across kinds: "US$1.15 billion" beats the place
@@ -278,6 +295,7 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
     if (x.kind != y.kind) return x.kind < y.kind;
     return rank(x) < rank(y);
   });
+  if (budget_->Spend(candidates_.size())) return absl::OkStatus();
 
   const size_t first_mention = out->mentions_size();
   const std::vector<uint32_t>& ends = hits_.sentence_ends;
@@ -285,6 +303,7 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   uint32_t covered = 0;   // end of the last accepted mention
   bool any = false;
   for (const Candidate& c : candidates_) {
+    if (budget_->Spend(1)) return absl::OkStatus();
     if (any && c.begin < covered) continue;
     any = true;
     covered = c.end;
@@ -405,6 +424,21 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
   const auto& mentions = out->mentions();
   const std::vector<uint32_t>& ends = hits_.sentence_ends;
   std::vector<int>& chosen = chosen_;  // slot -> mention index, per trigger
+  if (slot_base_.size() != model_->events.size() + 1) {
+    slot_base_.assign(1, 0);
+    for (const EventInfo& ev : model_->events) slot_base_.push_back(slot_base_.back() + ev.slots.size());
+    slot_mentions_.resize(slot_base_.back());
+    slot_stamp_.assign(slot_base_.back(), 0);
+  }
+  ++stamp_;  // the slot indexes of the previous field are stale
+  // The field's mentions are in text order and do not overlap, so their ends ascend too: every
+  // run of them selected by position is found by binary search.
+  auto first_where = [&](int from, int to, auto&& pred) {
+    return static_cast<int>(std::partition_point(mentions.begin() + from, mentions.begin() + to,
+                                                 pred) -
+                            mentions.begin());
+  };
+  auto is_chosen = [&](int mi) { return std::find(chosen.begin(), chosen.end(), mi) != chosen.end(); };
   for (const match::Hit& trig : hits_.triggers) {
     const EventInfo& ev = model_->events[trig.target];
     uint32_t lo, hi;
@@ -417,41 +451,121 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
       hi = static_cast<uint32_t>(
           std::min<size_t>(text.size(), static_cast<size_t>(trig.end) + ev.window_bytes));
     }
-    // The field's mentions are in text order and do not overlap, so their ends ascend too:
-    // those inside [lo, hi) are the run from the first that begins at or after lo up to the
+    // Those inside [lo, hi) are the run from the first that begins at or after lo up to the
     // first that ends after hi.
-    const int window_first = static_cast<int>(
-        std::partition_point(mentions.begin() + static_cast<int>(first_mention),
-                             mentions.begin() + mention_end,
-                             [&](const v1::Mention& m) { return m.begin() < lo; }) -
-        mentions.begin());
+    const int window_first = first_where(static_cast<int>(first_mention), mention_end,
+                                         [&](const v1::Mention& m) { return m.begin() < lo; });
+    const int window_end =
+        first_where(window_first, mention_end, [&](const v1::Mention& m) { return m.end() <= hi; });
+    // One step per mention looked at, per binary search step and per trigger: what the budget
+    // and the tests count.
+    uint64_t steps = 1 + 2 * (64 - static_cast<uint64_t>(__builtin_clzll(
+                                       static_cast<uint64_t>(mention_end - first_mention) | 1)));
     chosen.assign(ev.slots.size(), -1);
     bool complete = true;
-    for (size_t si = 0; si < ev.slots.size(); ++si) {
-      const SlotInfo& slot = ev.slots[si];
-      uint32_t best_distance = std::numeric_limits<uint32_t>::max();
-      for (int mi = window_first; mi < mention_end; ++mi) {
-        const v1::Mention& m = mentions[mi];
-        if (m.end() > hi) break;
-        if (!SlotAccepts(slot, m)) continue;
-        if (std::find(chosen.begin(), chosen.end(), mi) != chosen.end()) continue;
-        if (slot.prefer_subject && m.end() <= trig.begin) {
-          chosen[si] = mi;  // mentions are in text order: the first wins
+    if (window_end - window_first <= direct_window_) {
+      // A short window (the usual sentence): scan it.
+      for (size_t si = 0; si < ev.slots.size(); ++si) {
+        const SlotInfo& slot = ev.slots[si];
+        uint32_t best_distance = std::numeric_limits<uint32_t>::max();
+        for (int mi = window_first; mi < window_end; ++mi) {
+          ++steps;
+          const v1::Mention& m = mentions[mi];
+          if (!SlotAccepts(slot, m)) continue;
+          if (is_chosen(mi)) continue;
+          if (slot.prefer_subject && m.end() <= trig.begin) {
+            chosen[si] = mi;  // mentions are in text order: the first wins
+            break;
+          }
+          uint32_t d = Distance(m.begin(), m.end(), trig.begin, trig.end);
+          // PREFER_OBJECT ranks every mention after the trigger before every mention before it.
+          if (slot.prefer_object && m.begin() < trig.begin) d |= 0x80000000u;
+          if (d < best_distance) {
+            best_distance = d;
+            chosen[si] = mi;
+          }
+        }
+        if (chosen[si] < 0 && slot.required) {
+          complete = false;
           break;
         }
-        uint32_t d = Distance(m.begin(), m.end(), trig.begin, trig.end);
-        // PREFER_OBJECT ranks every mention after the trigger before every mention before it.
-        if (slot.prefer_object && m.begin() < trig.begin) d |= 0x80000000u;
-        if (d < best_distance) {
-          best_distance = d;
-          chosen[si] = mi;
+      }
+    } else {
+      // A long window (one sentence of a megabyte full of triggers): the same choice from the
+      // slot's index, in steps bounded per trigger. In text order, the distance to the trigger
+      // falls (strictly) over the mentions that end before it and rises (from 0, over those
+      // that overlap it) after, so each preference picks a neighbour of the trigger's
+      // position, skipping the mentions other slots took (at most one per slot):
+      //   prefer subject: the first accepted mention of the window (before the trigger, else
+      //     the nearest after it: the first of those too);
+      //   prefer object:  the first one that begins at or after the trigger, else the last one
+      //     before it;
+      //   nearest:        the last one that ends before the trigger or the first one after
+      //     (overlapping: distance 0), the earlier on a tie.
+      // Mention positions of the window (index order = text order).
+      const int ends_after_trigger = first_where(
+          window_first, window_end, [&](const v1::Mention& m) { return m.end() <= trig.begin; });
+      const int begins_at_trigger = first_where(
+          window_first, window_end, [&](const v1::Mention& m) { return m.begin() < trig.begin; });
+      for (size_t si = 0; si < ev.slots.size(); ++si) {
+        const SlotInfo& slot = ev.slots[si];
+        const size_t k = slot_base_[trig.target] + si;
+        std::vector<int>& index = slot_mentions_[k];
+        if (slot_stamp_[k] != stamp_) {
+          slot_stamp_[k] = stamp_;
+          index.clear();
+          for (int mi = static_cast<int>(first_mention); mi < mention_end; ++mi) {
+            if (SlotAccepts(slot, mentions[mi])) index.push_back(mi);
+          }
+          steps += static_cast<uint64_t>(mention_end) - first_mention;
+        }
+        const auto pos = [&](int mi) {
+          return static_cast<size_t>(std::lower_bound(index.begin(), index.end(), mi) - index.begin());
+        };
+        const size_t from = pos(window_first), to = pos(window_end);
+        steps += 4 * (64 - static_cast<uint64_t>(__builtin_clzll(index.size() | 1)));
+        // The first not yet chosen at or after position p (to: none); the last before p.
+        auto first_free = [&](size_t p) {
+          for (; p < to; ++p, ++steps) {
+            if (!is_chosen(index[p])) return p;
+          }
+          return to;
+        };
+        auto last_free = [&](size_t p) {  // returns to: none
+          for (; p > from; --p, ++steps) {
+            if (!is_chosen(index[p - 1])) return p - 1;
+          }
+          return to;
+        };
+        size_t pick = to;
+        if (slot.prefer_subject) {
+          pick = first_free(from);
+        } else if (slot.prefer_object) {
+          const size_t split = pos(begins_at_trigger);
+          pick = first_free(split);
+          if (pick == to) pick = last_free(split);
+        } else {
+          const size_t split = pos(ends_after_trigger);
+          const size_t before = last_free(split), after = first_free(split);
+          if (before != to && after != to) {
+            const v1::Mention& b = mentions[index[before]];
+            const v1::Mention& a = mentions[index[after]];
+            pick = Distance(b.begin(), b.end(), trig.begin, trig.end) <=
+                           Distance(a.begin(), a.end(), trig.begin, trig.end)
+                       ? before
+                       : after;
+          } else {
+            pick = before != to ? before : after;
+          }
+        }
+        if (pick != to) chosen[si] = index[pick];
+        if (chosen[si] < 0 && slot.required) {
+          complete = false;
+          break;
         }
       }
-      if (chosen[si] < 0 && slot.required) {
-        complete = false;
-        break;
-      }
     }
+    if (budget_->Spend(steps)) return;
     if (!complete) continue;
     if (!ev.require_any.empty() &&
         std::none_of(ev.require_any.begin(), ev.require_any.end(),
@@ -474,10 +588,10 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
       begin = std::min(begin, m.begin());
       end = std::max(end, m.end());
     }
+    // A second trigger word of the same event in the same window: the id (the hex of this hash)
+    // is already there.
+    if (!event_ids_.insert(h.value()).second) continue;
     std::string id = h.Hex();
-    bool duplicate = false;
-    for (const v1::Event& e : out->events()) duplicate |= (e.id() == id);
-    if (duplicate) continue;  // a second trigger word of the same event in the same window
 
     // The id hashes the filled spans but not the trigger, so two triggers of one event collapse.
     v1::Event* e = out->add_events();

@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/core/article.h"
+#include "engine/core/work_budget.h"
 #include "engine/extract/dates.h"
 #include "engine/extract/figures.h"
 #include "engine/extract/mention_pool.h"
@@ -26,6 +28,11 @@ namespace wirescan::extract {
 
 struct ExtractOptions {
   bool include_text = false;  // Copy the body into Article.body.
+  // Receives the analysis' elementary steps (bytes scanned, figure grammar steps, mentions,
+  // event slot candidates) as it goes, and may stop it (core/work_budget.h): Analyze() then
+  // returns OK early with an incomplete analysis that must not be used (budget->stopped()).
+  // Null: never stopped. Borrowed for the call.
+  core::WorkBudget* budget = nullptr;
 };
 
 class Extractor {
@@ -45,6 +52,11 @@ class Extractor {
   // The same into a message of the caller's (cleared first), without the recycling.
   absl::Status Analyze(const core::ArticleView& article, const ExtractOptions& options,
                        v1::ArticleAnalysis* out);
+
+  // Event slots are filled by a scan of the trigger's window while it holds at most this many
+  // mentions, else from per-slot indexes of the field's mentions (the same choice, in time
+  // bounded per trigger). Tests set 0 (always the indexes) or a huge value (always the scan).
+  void SetDirectWindowForTesting(int mentions) { direct_window_ = mentions; }
 
  private:
   // A resolved mention before it becomes a proto.
@@ -72,6 +84,17 @@ class Extractor {
   std::vector<DateMention> dates_;
   std::vector<Candidate> candidates_;
   std::vector<int> chosen_;  // AssembleEvents: slot -> mention index (-1: none), per trigger
+  // AssembleEvents, per field: for slot k of the pack (slot_base_[event] + slot), the field's
+  // mentions it accepts, in text order; built when a large window first needs it
+  // (slot_stamp_[k] == stamp_).
+  std::vector<size_t> slot_base_;
+  std::vector<std::vector<int>> slot_mentions_;
+  std::vector<uint64_t> slot_stamp_;
+  uint64_t stamp_ = 0;
+  absl::flat_hash_set<uint64_t> event_ids_;  // the article's event ids so far (duplicates)
+  int direct_window_ = 64;
+  core::WorkBudget unlimited_{nullptr, nullptr};  // when the options give no budget
+  core::WorkBudget* budget_ = &unlimited_;        // the current Analyze()'s
   v1::ArticleAnalysis own_;  // the output of Analyze(article, options); only it is recycled
   MentionPool pool_;
   std::vector<int32_t> built_;  // own_'s mentions: the entity index of each, or -1
