@@ -415,6 +415,47 @@ absl::Status CheckOutputFormats(const Checker& check, const DaemonConfig& config
   return absl::OkStatus();
 }
 
+// Why `token` cannot be a bearer token, or "".
+std::string TokenProblem(std::string_view token) {
+  if (token.empty()) return "the token is empty";
+  if (token.size() > kMaxReloadTokenBytes) {
+    return absl::StrCat("the token is ", token.size(), " bytes long (at most ",
+                        kMaxReloadTokenBytes, ")");
+  }
+  for (char c : token) {
+    if (c <= ' ' || c > '~') return "the token must be printable ASCII without spaces";
+  }
+  return "";
+}
+
+absl::Status CheckAdmin(const Checker& check, const DaemonConfig& config) {
+  const v1::config::Admin& admin = config.admin();
+  if (!admin.reload_token().empty() && !admin.reload_token_file().empty()) {
+    return check.Error(admin, "admin.reload_token",
+                       "set reload_token or reload_token_file, not both");
+  }
+  if (!admin.reload_token().empty()) {
+    std::string problem = TokenProblem(admin.reload_token());
+    if (!problem.empty()) return check.Error(admin, "admin.reload_token", problem);
+  }
+  WS_RETURN_IF_ERROR(CheckBounds(check, admin, "admin.threads", admin.threads(), kMinAdminThreads,
+                                 kMaxAdminThreads));
+  WS_RETURN_IF_ERROR(CheckBounds(check, admin, "admin.max_connections", admin.max_connections(),
+                                 kMinAdminMaxConnections, kMaxAdminMaxConnections));
+  WS_RETURN_IF_ERROR(CheckBounds(check, admin, "admin.request_timeout_ms",
+                                 admin.request_timeout_ms(), kMinAdminRequestTimeoutMs,
+                                 kMaxAdminRequestTimeoutMs));
+  WS_RETURN_IF_ERROR(CheckBounds(check, admin, "admin.keep_alive_timeout_ms",
+                                 admin.keep_alive_timeout_ms(), kMinAdminKeepAliveTimeoutMs,
+                                 kMaxAdminKeepAliveTimeoutMs));
+  WS_RETURN_IF_ERROR(CheckBounds(check, admin, "admin.max_unassigned_ms",
+                                 admin.max_unassigned_ms(), kMinReadinessBoundMs,
+                                 kMaxReadinessBoundMs));
+  WS_RETURN_IF_ERROR(CheckBounds(check, admin, "admin.max_stalled_ms", admin.max_stalled_ms(),
+                                 kMinReadinessBoundMs, kMaxReadinessBoundMs));
+  return absl::OkStatus();
+}
+
 absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
   // Brokers.
   if (config.brokers().empty()) {
@@ -532,6 +573,7 @@ absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
     std::string problem = HostPortProblem(config.metrics_address());
     if (!problem.empty()) return check.Error(config, "metrics_address", problem);
   }
+  WS_RETURN_IF_ERROR(CheckAdmin(check, config));
   WS_RETURN_IF_ERROR(CheckPassThrough(check, config, "kafka", config.kafka()));
   WS_RETURN_IF_ERROR(CheckPassThrough(check, config, "consumer", config.consumer()));
   WS_RETURN_IF_ERROR(CheckPassThrough(check, config, "producer", config.producer()));
@@ -611,6 +653,41 @@ void ApplyDefaults(DaemonConfig* config) {
   }
 
   DefaultString(config->mutable_metrics_address(), kDefaultMetricsAddress);
+
+  v1::config::Admin* admin = config->mutable_admin();
+  if (admin->threads() == 0) admin->set_threads(kDefaultAdminThreads);
+  if (admin->max_connections() == 0) admin->set_max_connections(kDefaultAdminMaxConnections);
+  if (admin->request_timeout_ms() == 0) {
+    admin->set_request_timeout_ms(kDefaultAdminRequestTimeoutMs);
+  }
+  if (admin->keep_alive_timeout_ms() == 0) {
+    admin->set_keep_alive_timeout_ms(kDefaultAdminKeepAliveTimeoutMs);
+  }
+  if (admin->max_unassigned_ms() == 0) admin->set_max_unassigned_ms(kDefaultMaxUnassignedMs);
+  if (admin->max_stalled_ms() == 0) admin->set_max_stalled_ms(kDefaultMaxStalledMs);
+}
+
+absl::StatusOr<std::string> LoadReloadToken(const v1::config::Admin& admin) {
+  if (admin.reload_token_file().empty()) return admin.reload_token();
+  const std::string& path = admin.reload_token_file();
+  auto fail = [&](std::string_view why) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("admin.reload_token_file: ", path, ": ", core::Sv(why)));
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return fail("cannot read (a directory)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot read");
+  std::string text;
+  // Read a little past the limit, so that a huge file is reported, not loaded.
+  text.resize(kMaxReloadTokenBytes + 64);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return fail("cannot read");
+  text.resize(static_cast<size_t>(in.gcount()));
+  std::string token(absl::StripAsciiWhitespace(text));
+  std::string problem = TokenProblem(token);
+  if (!problem.empty()) return fail(problem);
+  return token;
 }
 
 absl::Status Validate(const DaemonConfig& config) { return ValidateWith(config, Checker(nullptr)); }

@@ -71,6 +71,12 @@ inline constexpr uint32_t kDefaultBatchSize = 64;         // messages
 inline constexpr uint32_t kDefaultCommitIntervalMs = 1000;
 inline constexpr uint32_t kDefaultShutdownTimeoutMs = 10000;
 inline constexpr std::string_view kDefaultMetricsAddress = "127.0.0.1:9464";
+inline constexpr uint32_t kDefaultAdminThreads = 2;
+inline constexpr uint32_t kDefaultAdminMaxConnections = 64;
+inline constexpr uint32_t kDefaultAdminRequestTimeoutMs = 5000;
+inline constexpr uint32_t kDefaultAdminKeepAliveTimeoutMs = 5000;
+inline constexpr uint32_t kDefaultMaxUnassignedMs = 30000;
+inline constexpr uint32_t kDefaultMaxStalledMs = 60000;
 
 // ----------------------------------------------------------------------------- bounds (inclusive)
 inline constexpr uint32_t kMinWorkers = 1, kMaxWorkers = 64;
@@ -85,6 +91,12 @@ inline constexpr uint32_t kMinCommitIntervalMs = 10, kMaxCommitIntervalMs = 6000
 inline constexpr uint32_t kMinShutdownTimeoutMs = 100, kMaxShutdownTimeoutMs = 600000;
 inline constexpr uint32_t kMinMaxRecordBytes = 1, kMaxMaxRecordBytes = 64 * 1024 * 1024;
 inline constexpr size_t kMaxTopicNameLength = 249;  // Kafka's limit
+inline constexpr uint32_t kMinAdminThreads = 1, kMaxAdminThreads = 16;
+inline constexpr uint32_t kMinAdminMaxConnections = 4, kMaxAdminMaxConnections = 4096;
+inline constexpr uint32_t kMinAdminRequestTimeoutMs = 100, kMaxAdminRequestTimeoutMs = 60000;
+inline constexpr uint32_t kMinAdminKeepAliveTimeoutMs = 100, kMaxAdminKeepAliveTimeoutMs = 600000;
+inline constexpr uint32_t kMinReadinessBoundMs = 1000, kMaxReadinessBoundMs = 3600000;
+inline constexpr size_t kMaxReloadTokenBytes = 4096;
 // output.analysis_topic set to this disables analyses.
 inline constexpr std::string_view kDisabledTopic = "-";
 
@@ -93,6 +105,12 @@ inline constexpr std::string_view kManagedKafkaProperties[] = {
     "enable.auto.commit",  "enable.auto.offset.store",      "enable.idempotence",
     "group.id",            "bootstrap.servers",             "partition.assignment.strategy",
     "enable.partition.eof", "auto.commit.interval.ms"};
+
+// The reload token of `admin` (README.md, "Admin endpoint"): reload_token, or the content of
+// reload_token_file with surrounding whitespace removed; "" when neither is set.
+// FailedPrecondition "admin.reload_token_file: FILE: cannot read" / "...: the token is empty" /
+// "...: the token must be printable ASCII without spaces, at most 4096 bytes".
+absl::StatusOr<std::string> LoadReloadToken(const v1::config::Admin& admin);
 
 // ----------------------------------------------------------------------------- environment
 

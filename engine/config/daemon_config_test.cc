@@ -286,6 +286,66 @@ TEST_F(DaemonConfigTest, MetricsAddressMustBeHostPort) {
               "metrics_address: port must be a number in [1, 65535]");
 }
 
+TEST_F(DaemonConfigTest, AdminBoundsNameFieldAndBounds) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"threads: 17", "admin.threads: must be in [1, 16], got 17"},
+      {"max_connections: 3", "admin.max_connections: must be in [4, 4096], got 3"},
+      {"max_connections: 4097", "admin.max_connections: must be in [4, 4096], got 4097"},
+      {"request_timeout_ms: 99", "admin.request_timeout_ms: must be in [100, 60000], got 99"},
+      {"keep_alive_timeout_ms: 600001",
+       "admin.keep_alive_timeout_ms: must be in [100, 600000], got 600001"},
+      {"max_unassigned_ms: 999", "admin.max_unassigned_ms: must be in [1000, 3600000], got 999"},
+      {"max_stalled_ms: 3600001",
+       "admin.max_stalled_ms: must be in [1000, 3600000], got 3600001"},
+      {"reload_token: 'has space'",
+       "admin.reload_token: the token must be printable ASCII without spaces"},
+      {"{reload_token: abc, reload_token_file: /run/secrets/t}",
+       "admin.reload_token: set reload_token or reload_token_file, not both"},
+  };
+  for (const auto& [line, fragment] : cases) {
+    SCOPED_TRACE(line);
+    const bool flow = line[0] == '{';
+    ExpectError(flow ? absl::StrCat(kMinimal, "admin: ", line, "\n")
+                     : absl::StrCat(kMinimal, "admin:\n  ", line, "\n"),
+                flow ? "@:4: " : "@:5: ", fragment);
+  }
+  // From the environment: the variable is named.
+  ExpectError(kMinimal, {{"WIRESCAN_ADMIN__RELOAD_TOKEN", "a\tb"}}, "WIRESCAN_ADMIN__RELOAD_TOKEN: ",
+              "admin.reload_token: the token must be printable ASCII");
+}
+
+TEST_F(DaemonConfigTest, ReloadTokenFromFileOrEnvironment) {
+  v1::config::Admin admin;
+  EXPECT_EQ(*LoadReloadToken(admin), "");  // no token: no authentication
+  admin.set_reload_token("t0ken");
+  EXPECT_EQ(*LoadReloadToken(admin), "t0ken");
+
+  admin.clear_reload_token();
+  admin.set_reload_token_file(dir_.Write("token", "  s3cret-from-a-secret\n"));
+  EXPECT_EQ(*LoadReloadToken(admin), "s3cret-from-a-secret");
+  const std::pair<std::string, std::string> bad[] = {
+      {dir_.Write("empty", "\n \n"), "the token is empty"},
+      {dir_.Write("spaced", "two words\n"), "printable ASCII without spaces"},
+      {dir_.Write("huge", std::string(5000, 'a')), "at most 4096"},
+      {dir_.path() + "/missing", "cannot read"},
+      {dir_.path(), "cannot read (a directory)"},
+  };
+  for (const auto& [path, fragment] : bad) {
+    admin.set_reload_token_file(path);
+    absl::StatusOr<std::string> token = LoadReloadToken(admin);
+    ASSERT_FALSE(token.ok()) << path;
+    EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(token.status().message()),
+                StartsWith("admin.reload_token_file: " + path + ": "));
+    EXPECT_THAT(std::string(token.status().message()), HasSubstr(fragment));
+  }
+  // The file's path can come from the environment too.
+  absl::StatusOr<DaemonConfig> config =
+      Load(kMinimal, {{"WIRESCAN_ADMIN__RELOAD_TOKEN_FILE", "/run/secrets/wirescan/token"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->admin().reload_token_file(), "/run/secrets/wirescan/token");
+}
+
 TEST_F(DaemonConfigTest, ManagedKafkaPropertiesAreRejected) {
   for (const char* map : {"kafka", "consumer", "producer"}) {
     for (std::string_view key : kManagedKafkaProperties) {
@@ -473,6 +533,15 @@ TEST_F(DaemonConfigTest, DefaultsApplied) {
   EXPECT_EQ(config->pipeline().commit_interval_ms(), 1000u);
   EXPECT_EQ(config->pipeline().shutdown_timeout_ms(), 10000u);
   EXPECT_EQ(config->metrics_address(), "127.0.0.1:9464");
+  EXPECT_EQ(config->admin().threads(), 2u);
+  EXPECT_EQ(config->admin().max_connections(), 64u);
+  EXPECT_EQ(config->admin().request_timeout_ms(), 5000u);
+  EXPECT_EQ(config->admin().keep_alive_timeout_ms(), 5000u);
+  EXPECT_EQ(config->admin().max_unassigned_ms(), 30000u);
+  EXPECT_EQ(config->admin().max_stalled_ms(), 60000u);
+  EXPECT_FALSE(config->admin().ready_without_partitions());
+  EXPECT_EQ(config->admin().reload_token(), "");
+  EXPECT_EQ(config->admin().reload_token_file(), "");
   EXPECT_TRUE(config->kafka().empty());
 }
 

@@ -26,6 +26,7 @@
 #include "engine/metrics/http_server.h"
 #include "engine/metrics/kafka_stats.h"
 #include "engine/metrics/process.h"
+#include "engine/metrics/readiness.h"
 #include "engine/metrics/registry.h"
 #include "engine/pipeline/pipeline.h"
 #include "engine/rules/live_rules.h"
@@ -208,14 +209,38 @@ absl::StatusOr<int> PrepareTopics(const pipeline::PipelineOptions& options,
   return n.ok() ? *n : 1;
 }
 
+// The admin endpoint's settings (config `metrics_address` and `admin`).
+struct AdminSettings {
+  std::string address;
+  metrics::HttpServer::Options http;
+  std::string reload_token;  // empty: no authentication
+  metrics::ConsumerReadiness::Options readiness;
+};
+
+AdminSettings AdminFromConfig(const v1::config::DaemonConfig& cfg, std::string reload_token) {
+  const v1::config::Admin& a = cfg.admin();
+  AdminSettings s;
+  s.address = cfg.metrics_address();
+  s.http.threads = static_cast<int>(a.threads());
+  s.http.max_connections = static_cast<int>(a.max_connections());
+  s.http.request_timeout_ms = static_cast<int>(a.request_timeout_ms());
+  s.http.write_timeout_ms = static_cast<int>(a.request_timeout_ms());
+  s.http.keep_alive_timeout_ms = static_cast<int>(a.keep_alive_timeout_ms());
+  s.reload_token = std::move(reload_token);
+  s.readiness.max_unassigned = std::chrono::milliseconds(a.max_unassigned_ms());
+  s.readiness.max_stalled = std::chrono::milliseconds(a.max_stalled_ms());
+  s.readiness.ready_without_partitions = a.ready_without_partitions();
+  return s;
+}
+
 // Runs the pipeline until stopped (or idle); returns the exit code. The rules in `rules_dir`
 // are reloaded on SIGHUP, when the directory changes, and on POST /-/reload. The admin endpoint
-// (/metrics, /healthz, /readyz) listens on `metrics_address` from the start, so a process that
+// (/metrics, /healthz, /readyz) listens on `admin.address` from the start, so a process that
 // waits for its cluster is visibly alive but not ready.
 int RunPipeline(pipeline::PipelineOptions options,
                 std::map<std::string, std::string> producer_props,
                 std::shared_ptr<const rules::RulePack> pack, const std::string& rules_dir,
-                const std::string& cache_dir, const std::string& metrics_address,
+                const std::string& cache_dir, const AdminSettings& admin,
                 bool describe_limits = true,
                 const std::function<void(const pipeline::PipelineCounters&)>& on_exit = {},
                 emit::OutputEncodings* encodings = nullptr,
@@ -262,6 +287,49 @@ int RunPipeline(pipeline::PipelineOptions options,
                 "Errors the producer client reported (transport, authentication, ...).",
                 static_cast<double>(sink->errors()));
   });
+  // Readiness (README.md, "Admin endpoint"): the consumer's assignment and progress as seen
+  // at each probe and scrape; the verdict also feeds two gauges.
+  metrics::ConsumerReadiness consumer_readiness(admin.readiness);
+  auto judge_consumer = [&]() {
+    metrics::ConsumerReadiness::Observation o;
+    pipeline::PipelineManager* m = running_manager.load(std::memory_order_acquire);
+    o.subscribed = m != nullptr && m->Ready();
+    const metrics::KafkaClientStats::GroupState g = consumer_stats.Group();
+    if (g.has_group) o.assigned = g.assigned;
+    o.lag = g.lag;
+    if (m != nullptr) {
+      o.progress = m->counters().consumed.load(std::memory_order_relaxed) +
+                   m->counters().delivered.load(std::memory_order_relaxed);
+    }
+    return consumer_readiness.Observe(o, metrics::ConsumerReadiness::Clock::now());
+  };
+  // Set while the admin endpoint runs; read by its collector (ws:http-N).
+  std::atomic<metrics::HttpServer*> admin_server{nullptr};
+  registry.AddCollector([&](metrics::Emitter& out) {
+    const metrics::ConsumerReadiness::Verdict v = judge_consumer();
+    out.Gauge("wirescan_consumer_unassigned_seconds",
+              "Seconds this group member has had no partition assigned (0 while it has some).",
+              v.unassigned_seconds);
+    out.Gauge("wirescan_consumer_idle_seconds",
+              "Seconds since records were last consumed or delivered while records wait on the "
+              "assigned partitions (0 while there is nothing to consume).",
+              v.idle_seconds);
+    metrics::HttpServer* http = admin_server.load(std::memory_order_acquire);
+    if (http == nullptr) return;
+    const metrics::HttpServerStats st = http->stats();
+    out.Gauge("wirescan_admin_connections", "Open connections to the admin endpoint.",
+              static_cast<double>(st.connections_open));
+    static constexpr std::string_view kReason[] = {"reason"};
+    out.Declare("wirescan_admin_connections_closed_total", metrics::MetricType::kCounter,
+                "Admin connections closed by the server: at the connection limit, or after a "
+                "request, keep-alive or write timeout.",
+                kReason);
+    out.Add({"limit"}, static_cast<double>(st.closed_limit));
+    out.Add({"timeout"}, static_cast<double>(st.closed_timeout));
+    out.Counter("wirescan_admin_reload_unauthorized_total",
+                "POST /-/reload requests refused (401): no or a wrong bearer token.",
+                static_cast<double>(st.reloads_unauthorized));
+  });
   metrics::HttpHandlers handlers;
   handlers.registry = &registry;
   handlers.readiness = [&]() {
@@ -272,6 +340,11 @@ int RunPipeline(pipeline::PipelineOptions options,
       r.ready = false;
       r.detail += "consumer: not subscribed yet, failed or stopping\n";
     }
+    const metrics::ConsumerReadiness::Verdict v = judge_consumer();
+    if (!v.ready) {
+      r.ready = false;
+      r.detail += v.reason;
+    }
     if (sink == nullptr || !sink->connected()) {
       r.ready = false;
       r.detail += "producer: not connected to any broker\n";
@@ -280,13 +353,17 @@ int RunPipeline(pipeline::PipelineOptions options,
     return r;
   };
   handlers.reload = [&reloader]() { return reloader.ReloadNow("POST /-/reload"); };
-  auto server = metrics::HttpServer::Start(metrics_address, std::move(handlers));
+  handlers.reload_token = admin.reload_token;
+  auto server = metrics::HttpServer::Start(admin.address, std::move(handlers), admin.http);
   if (!server.ok()) {
     core::LogError("admin endpoint: ", server.status().message());
-    return 1;
+    return absl::IsInvalidArgument(server.status()) ? kExitConfig : 1;
   }
+  admin_server.store(server->get(), std::memory_order_release);
   core::LogInfo("admin endpoint on http://", (*server)->address(),
-                " (/metrics, /healthz, /readyz, POST /-/reload)");
+                " (/metrics, /healthz, /readyz, POST /-/reload",
+                admin.reload_token.empty() ? ", reload without a token" : ", reload with a token",
+                ")");
 
   emit::SizePlan plan;
   absl::StatusOr<int> prepared = PrepareTopics(options, producer_props, *pack, describe_limits, &plan);
@@ -335,6 +412,7 @@ int RunPipeline(pipeline::PipelineOptions options,
   g_reloader.store(nullptr, std::memory_order_release);
   reloader.Stop();
   (*server)->Stop();  // before the manager and sink it reads go away
+  admin_server.store(nullptr, std::memory_order_release);
   running_manager.store(nullptr);
   running_sink.store(nullptr);
   const auto& c = manager.counters();
@@ -398,11 +476,16 @@ int RunWithConfig(const std::string& path, bool exit_when_idle, bool passthrough
   options.passthrough = passthrough;
   std::unique_ptr<emit::OutputEncodings> encodings = MakeEncodings(*cfg);
   options.encodings = encodings.get();
+  absl::StatusOr<std::string> token = config::LoadReloadToken(cfg->admin());
+  if (!token.ok()) {
+    core::LogError(token.status().message());
+    return kExitConfig;
+  }
   std::map<std::string, std::string> producer = Merge(cfg->kafka(), cfg->producer());
   producer["bootstrap.servers"] = cfg->brokers();
   producer["client.id"] = cfg->client_id();
   return RunPipeline(std::move(options), producer, *pack, rules_dir, cfg->rules_cache_dir(),
-                     cfg->metrics_address(), /*describe_limits=*/true, {}, encodings.get(),
+                     AdminFromConfig(*cfg, *std::move(token)), /*describe_limits=*/true, {}, encodings.get(),
                      &cfg->schema_registry());
 }
 
@@ -510,8 +593,10 @@ int RunEmbedded(bool exit_when_idle) {
     printer_done.store(true, std::memory_order_release);
   });
   // The demo's admin endpoint takes any free port (the log line says which).
+  AdminSettings admin;
+  admin.address = "127.0.0.1:0";
   int code = RunPipeline(options, {{"bootstrap.servers", bootstrap}}, *pack, rules_dir, "",
-                         "127.0.0.1:0", /*describe_limits=*/false,
+                         admin, /*describe_limits=*/false,
                          [&](const pipeline::PipelineCounters& c) {
                            expected.store(static_cast<int64_t>(c.events.load()));
                          });

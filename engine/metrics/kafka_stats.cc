@@ -79,6 +79,19 @@ absl::Status KafkaClientStats::Update(std::string_view json) {
     next.steady = String(cgrp, "join_state") == "steady";
     next.assigned = Number(cgrp, "assignment_size");
   }
+  // Consumer lag per partition (-1 when unknown, e.g. not assigned or not fetched yet).
+  simdjson::dom::object topics;
+  if (doc["topics"].get(topics) == simdjson::SUCCESS) {
+    for (auto topic : topics) {
+      simdjson::dom::object partitions;
+      if (topic.value["partitions"].get(partitions) != simdjson::SUCCESS) continue;
+      for (auto partition : partitions) {
+        if (Number(partition.value, "partition") < 0) continue;  // the UA (-1) pseudo-partition
+        const double lag = Number(partition.value, "consumer_lag");
+        if (lag > 0) next.lag += static_cast<int64_t>(lag);
+      }
+    }
+  }
   absl::MutexLock lock(&mu_);
   snapshot_ = std::move(next);
   ++updates_;
@@ -94,6 +107,16 @@ void KafkaClientStats::DefaultInterval(std::map<std::string, std::string>* prope
   if (!properties->contains("statistics.interval.ms")) {
     (*properties)["statistics.interval.ms"] = std::to_string(kDefaultStatisticsIntervalMs);
   }
+}
+
+KafkaClientStats::GroupState KafkaClientStats::Group() const {
+  absl::MutexLock lock(&mu_);
+  GroupState g;
+  if (updates_ == 0 || !snapshot_.has_group) return g;
+  g.has_group = true;
+  g.assigned = static_cast<int64_t>(snapshot_.assigned);
+  g.lag = snapshot_.lag;
+  return g;
 }
 
 uint64_t KafkaClientStats::updates() const {

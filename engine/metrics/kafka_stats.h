@@ -53,6 +53,16 @@ class KafkaClientStats {
   // Sets statistics.interval.ms to kDefaultStatisticsIntervalMs unless `properties` has it.
   static void DefaultInterval(std::map<std::string, std::string>* properties);
 
+  // The consumer group as of the last statistics, for readiness: `assigned` partitions and the
+  // sum of their consumer lag (partitions whose lag librdkafka does not know yet count 0).
+  // has_group false before the first statistics with a group.
+  struct GroupState {
+    bool has_group = false;
+    int64_t assigned = 0;
+    int64_t lag = 0;
+  };
+  GroupState Group() const;
+
   // Declares the families above and adds the series of every client.
   static void Emit(Emitter& out, absl::Span<const KafkaClientStats* const> clients);
 
@@ -71,6 +81,7 @@ class KafkaClientStats {
     double rebalances = 0;
     bool steady = false;
     double assigned = 0;
+    int64_t lag = 0;  // sum over the partitions with a known lag
   };
 
   const std::string client_;

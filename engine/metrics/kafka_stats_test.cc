@@ -103,6 +103,30 @@ wirescan_kafka_consumer_rebalances_total{client="consumer"} 3
 )");
 }
 
+TEST(KafkaClientStatsTest, GroupStateSumsTheKnownConsumerLag) {
+  KafkaClientStats consumer("consumer");
+  EXPECT_FALSE(consumer.Group().has_group);
+  ASSERT_TRUE(consumer.Update(kConsumerStats).ok());
+  KafkaClientStats::GroupState g = consumer.Group();
+  EXPECT_TRUE(g.has_group);
+  EXPECT_EQ(g.assigned, 6);
+  EXPECT_EQ(g.lag, 0);  // no topics in the document
+  ASSERT_TRUE(consumer.Update(R"({"brokers": {},
+    "cgrp": {"join_state": "steady", "assignment_size": 2},
+    "topics": {
+      "in": {"partitions": {
+        "0": {"partition": 0, "consumer_lag": 40},
+        "1": {"partition": 1, "consumer_lag": -1},
+        "-1": {"partition": -1, "consumer_lag": 99}}},
+      "other": {"partitions": {"3": {"partition": 3, "consumer_lag": 2}}}}})").ok());
+  g = consumer.Group();
+  EXPECT_EQ(g.assigned, 2);
+  EXPECT_EQ(g.lag, 42);
+  KafkaClientStats producer("producer");
+  ASSERT_TRUE(producer.Update(kProducerStats).ok());
+  EXPECT_FALSE(producer.Group().has_group);
+}
+
 TEST(KafkaClientStatsTest, NothingBeforeTheFirstDocument) {
   KafkaClientStats consumer("consumer"), producer("producer");
   EXPECT_EQ(Expose(consumer, producer), "");

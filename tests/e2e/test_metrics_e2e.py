@@ -10,8 +10,10 @@ One scenario against a real single-node Kafka (tests/kafka/broker.sh):
     partitions) equals the number loaded: librdkafka's statistics show RTT to the broker for
     both clients and a steady group; `promtool check metrics` accepts /metrics, /healthz
     and /readyz are 200, the dead letters by reason match the bad records, events were counted,
-    wirescan_rules_info has one series, POST /-/reload answers 200 "reloaded: <version>" and
-    wirescan_rule_reloads_total{outcome="success"} becomes 1;
+    wirescan_rules_info has one series, the readiness gauges say assigned and not idle
+    (wirescan_consumer_unassigned_seconds 0), POST /-/reload (the daemon has a reload token
+    file) answers 401 without the token or with a wrong one, then 200 "reloaded: <version>"
+    with it, and wirescan_rule_reloads_total{outcome="success"} becomes 1;
   - a Prometheus server of our own (free port, own config and storage directory, 1 s scrapes)
     whose query API reports sum(wirescan_source_messages_total) == the number loaded and
     up{job="wirescan"} == 1;
@@ -49,7 +51,8 @@ N_PARTITIONS = 3
 EXPECTED_DLQ = {"not_json": 1, "not_object": 1, "missing_body": 1, "wrong_type": 1,
                 "empty_body": 1, "invalid_utf8": 1}
 CHECKS = ["source_messages", "kafka_stats", "promtool", "healthz", "readyz", "dead_letters", "events",
-          "rules_info", "reload", "prometheus_sum", "prometheus_up", "sigterm_exit"]
+          "rules_info", "readiness_gauges", "reload_unauthorized", "reload", "prometheus_sum",
+          "prometheus_up", "sigterm_exit"]
 
 
 class Failed(Exception):
@@ -58,9 +61,9 @@ class Failed(Exception):
 
 # --- HTTP and the Prometheus text format ----------------------------------------------------------
 
-def http(method, url, data=None, timeout=5):
+def http(method, url, data=None, timeout=5, headers=None):
     """(status, body text); status None when the connection failed."""
-    req = urllib.request.Request(url, data=data, method=method)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.read().decode("utf-8", "replace")
@@ -261,6 +264,12 @@ def scenario(run, workdir, binary, budget):
         # librdkafka statistics every second instead of every 5 s: the kafka_stats check waits
         # for them.
         cfg.setdefault("kafka", {})["statistics.interval.ms"] = "1000"
+        # POST /-/reload needs a bearer token (a file, as a mounted Kubernetes Secret).
+        token = h.unique("e2e-token")
+        (workdir / "daemon").mkdir(parents=True, exist_ok=True)
+        token_file = workdir / "reload-token"
+        token_file.write_text(token + "\n")
+        cfg["admin"] = {"reload_token_file": str(token_file)}
         maddr = cfg["metrics_address"]
         base = f"http://{maddr}"
         daemon = h.Daemon("wirescan-metrics", workdir / "daemon", cfg, binary=binary).start()
@@ -427,8 +436,37 @@ def scenario(run, workdir, binary, budget):
 
         run.check("rules_info", check_rules_info)
 
+        def check_readiness_gauges():
+            s = scrape()
+            if s is None:
+                raise Failed("no scrape")
+            unassigned = s.total("wirescan_consumer_unassigned_seconds")
+            idle = s.series("wirescan_consumer_idle_seconds")
+            conns = s.series("wirescan_admin_connections")
+            if unassigned != 0 or not idle or not conns:
+                raise Failed(f"unassigned {unassigned}, idle {idle}, admin connections {conns}")
+            return f"unassigned 0 s, idle {idle[0][1]:g} s, admin connections {conns[0][1]:g}"
+
+        run.check("readiness_gauges", check_readiness_gauges)
+
+        def check_reload_unauthorized():
+            got = []
+            for hdr in ({}, {"Authorization": "Bearer wrong-" + token},
+                        {"Authorization": "Basic " + token}):
+                status, body = http("POST", f"{base}/-/reload", data=b"", timeout=30, headers=hdr)
+                got.append(status)
+            s = scrape()
+            refused = s.total("wirescan_admin_reload_unauthorized_total") if s else None
+            reloads = s.by("wirescan_rule_reloads_total", "outcome") if s else None
+            if got != [401, 401, 401] or refused != 3 or any(reloads.values()):
+                raise Failed(f"statuses {got}, unauthorized counted {refused}, reloads {reloads}")
+            return "401 x3 (none, wrong token, Basic), no reload run"
+
+        run.check("reload_unauthorized", check_reload_unauthorized)
+
         def check_reload():
-            status, body = http("POST", f"{base}/-/reload", data=b"", timeout=30)
+            status, body = http("POST", f"{base}/-/reload", data=b"", timeout=30,
+                                headers={"Authorization": f"Bearer {token}"})
             m = re.fullmatch(r"reloaded: (\S+)\n?", body or "")
             if status != 200 or not m:
                 raise Failed(f"POST /-/reload: {status} {body!r}")
