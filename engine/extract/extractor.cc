@@ -14,6 +14,7 @@
 #include "engine/core/hash.h"
 #include "engine/core/strings.h"
 #include "engine/core/utf8.h"
+#include "engine/extract/event_merge.h"
 
 namespace wirescan::extract {
 namespace {
@@ -228,9 +229,14 @@ absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractO
   a->set_body_bytes(static_cast<uint32_t>(body.size()));
   Assign(a->mutable_language(), GuessLanguage(body.empty() ? title : body));
 
+  event_keys_.clear();
   absl::Status s = AnalyzeField(kTitle, title, article.source, out);
   if (!s.ok()) return s;
-  return AnalyzeField(kBody, body, article.source, out);
+  s = AnalyzeField(kBody, body, article.source, out);
+  if (!s.ok()) return s;
+  // One event per real-world event: the title's and every sentence's statement of it merge.
+  merge_stats_ = MergeEvents(event_keys_, out->mutable_events());
+  return absl::OkStatus();
 }
 
 absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view text,
@@ -402,6 +408,10 @@ bool SlotAccepts(const SlotInfo& slot, const v1::Mention& m) {
   for (const std::string& t : slot.types) kind_ok |= (t == m.type());
   for (const std::string& id : slot.ids) kind_ok |= (id == m.rule_id());
   if (!kind_ok) return false;
+  for (const auto& [key, value] : slot.exclude) {
+    auto it = m.attributes().find(key);
+    if (it != m.attributes().end() && it->second == value) return false;
+  }
   if (slot.units.empty()) return true;
   if (!m.has_figure()) return false;
   for (const std::string& u : slot.units) {
@@ -409,6 +419,29 @@ bool SlotAccepts(const SlotInfo& slot, const v1::Mention& m) {
   }
   return false;
 }
+
+// A clause break: , ; : (not a comma between digits: "1,234") and their full-width forms.
+// Returns the break's length at `pos`, 0 if none.
+size_t ClauseBreakAt(std::string_view text, size_t pos) {
+  const char c = text[pos];
+  if (c == ';' || c == ':') return 1;
+  if (c == ',') {
+    const bool digits = pos > 0 && pos + 1 < text.size() &&
+                        core::IsAsciiDigit(static_cast<unsigned char>(text[pos - 1])) &&
+                        core::IsAsciiDigit(static_cast<unsigned char>(text[pos + 1]));
+    return digits ? 0 : 1;
+  }
+  // ， U+FF0C, ； U+FF1B, ： U+FF1A
+  if (static_cast<unsigned char>(c) == 0xEF && pos + 2 < text.size() &&
+      static_cast<unsigned char>(text[pos + 1]) == 0xBC) {
+    const unsigned char d = static_cast<unsigned char>(text[pos + 2]);
+    if (d == 0x8C || d == 0x9B || d == 0x9A) return 3;
+  }
+  return 0;
+}
+
+// How far a clause-scoped cue reaches at most (bytes): bounds the work per cue.
+constexpr uint32_t kMaxCueReach = 400;
 
 uint32_t Distance(uint32_t begin, uint32_t end, uint32_t t_begin, uint32_t t_end) {
   if (end <= t_begin) return t_begin - end;
@@ -439,8 +472,65 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
                             mentions.begin());
   };
   auto is_chosen = [&](int mi) { return std::find(chosen.begin(), chosen.end(), mi) != chosen.end(); };
+  // The spans cues govern (README.md, "Background and forecast"): sorted, then each trigger
+  // is looked up by binary search. Each cue scans at most kMaxCueReach bytes for its clause.
+  quiet_.clear();
+  for (const match::Hit& cue : hits_.cues) {
+    const CueInfo& info = model_->cues[cue.target];
+    const uint32_t s = SentenceOf(ends, cue.begin);
+    const uint32_t s_lo = s == 0 ? 0 : ends[s - 1];
+    const uint32_t s_hi = s < ends.size() ? ends[s] : static_cast<uint32_t>(text.size());
+    if (info.governs_following) {
+      uint32_t hi = s_hi;
+      if (!info.whole_sentence) {
+        const uint32_t limit = std::min(s_hi, cue.end + kMaxCueReach);
+        hi = limit;
+        for (uint32_t p = cue.end; p < limit; ++p) {
+          if (ClauseBreakAt(text, p) > 0) {
+            hi = p;
+            break;
+          }
+        }
+      }
+      quiet_.push_back({cue.end, std::max(hi, cue.end)});
+    }
+    if (info.governs_preceding) {
+      uint32_t lo = s_lo;
+      if (!info.whole_sentence) {
+        const uint32_t limit = cue.begin > s_lo + kMaxCueReach ? cue.begin - kMaxCueReach : s_lo;
+        lo = limit;
+        for (uint32_t p = cue.begin; p-- > limit;) {
+          const size_t len = ClauseBreakAt(text, p);  // continuation bytes are never breaks
+          if (len > 0) {
+            lo = p + static_cast<uint32_t>(len);
+            break;
+          }
+        }
+      }
+      quiet_.push_back({std::min(lo, cue.begin), cue.begin});
+    }
+  }
+  std::sort(quiet_.begin(), quiet_.end());
+  // Merged into disjoint spans, so that "the last span starting at or before a trigger" decides.
+  size_t w = 0;
+  for (size_t i = 0; i < quiet_.size(); ++i) {
+    if (w > 0 && quiet_[i].first <= quiet_[w - 1].second) {
+      quiet_[w - 1].second = std::max(quiet_[w - 1].second, quiet_[i].second);
+    } else {
+      quiet_[w++] = quiet_[i];
+    }
+  }
+  quiet_.resize(w);
+  auto governed = [&](const match::Hit& trig) {
+    auto it = std::upper_bound(quiet_.begin(), quiet_.end(),
+                               std::make_pair(trig.begin, std::numeric_limits<uint32_t>::max()));
+    if (it == quiet_.begin()) return false;
+    --it;
+    return trig.begin >= it->first && trig.end <= it->second;
+  };
   for (const match::Hit& trig : hits_.triggers) {
     const EventInfo& ev = model_->events[trig.target];
+    if (!quiet_.empty() && governed(trig)) continue;
     uint32_t lo, hi;
     if (ev.same_sentence) {
       uint32_t s = SentenceOf(ends, trig.begin);
@@ -593,8 +683,10 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
     if (!event_ids_.insert(h.value()).second) continue;
     std::string id = h.Hex();
 
-    // The id hashes the filled spans but not the trigger, so two triggers of one event collapse.
+    // The id hashes the filled spans but not the trigger; two triggers of one event (same spans,
+    // so the same attributes) merge in MergeEvents like any other agreeing pair.
     v1::Event* e = out->add_events();
+    event_keys_.push_back(ev.slots.empty() ? std::string() : ev.slots[ev.key_slot].name);
     e->set_id(std::move(id));
     e->set_type(ev.type);
     e->set_rule_id(ev.id);
@@ -605,8 +697,18 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
     e->set_end(end);
     e->set_article_id(std::string(article_id));
     e->set_rules_version(model_->version);
+    v1::EventEvidence* evidence = e->add_evidence();
+    evidence->set_field(std::string(field));
+    evidence->set_begin(trig.begin);
+    evidence->set_end(trig.end);
+    evidence->set_sentence(SentenceOf(ends, trig.begin));
+    evidence->set_trigger(e->trigger());
     if (!ev.trigger_attribute.empty()) {
-      (*e->mutable_attributes())[ev.trigger_attribute] = absl::AsciiStrToLower(e->trigger());
+      std::string value = absl::AsciiStrToLower(e->trigger());
+      auto it = std::lower_bound(ev.trigger_values.begin(), ev.trigger_values.end(),
+                                 std::make_pair(value, std::string()));
+      if (it != ev.trigger_values.end() && it->first == value) value = it->second;
+      (*e->mutable_attributes())[ev.trigger_attribute] = std::move(value);
     }
     for (size_t si = 0; si < ev.slots.size(); ++si) {
       if (chosen[si] < 0) continue;

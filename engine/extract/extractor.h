@@ -18,6 +18,7 @@
 #include "engine/core/article.h"
 #include "engine/core/work_budget.h"
 #include "engine/extract/dates.h"
+#include "engine/extract/event_merge.h"
 #include "engine/extract/figures.h"
 #include "engine/extract/mention_pool.h"
 #include "engine/extract/model.h"
@@ -43,6 +44,8 @@ class Extractor {
   // Switches to another compiled pack (between batches).
   absl::Status Bind(std::shared_ptr<const match::RuleSet> rules, std::shared_ptr<const Model> model);
   const Model& model() const { return *model_; }
+  // The event merge of the last Analyze (work counter for tests).
+  const MergeStats& last_merge_stats() const { return merge_stats_; }
 
   // Analyses one article into the extractor's own output message, valid until the next call. Any bytes are safe: invalid UTF-8 is repaired (U+FFFD) and reported as a
   // Diagnostic; offsets refer to the repaired text. The hot path: the previous article's
@@ -95,6 +98,9 @@ class Extractor {
   int direct_window_ = 64;
   core::WorkBudget unlimited_{nullptr, nullptr};  // when the options give no budget
   core::WorkBudget* budget_ = &unlimited_;        // the current Analyze()'s
+  std::vector<std::pair<uint32_t, uint32_t>> quiet_;  // AssembleEvents: spans cues govern
+  std::vector<std::string> event_keys_;  // per output event: its rule's key slot name
+  MergeStats merge_stats_;
   v1::ArticleAnalysis own_;  // the output of Analyze(article, options); only it is recycled
   MentionPool pool_;
   std::vector<int32_t> built_;  // own_'s mentions: the entity index of each, or -1

@@ -39,6 +39,11 @@ entities:
     type: ORG
     canonical: UMC
     aliases: [UMC]
+  - id: org.foresight
+    type: ORG
+    canonical: Foresight
+    aliases: [Foresight]
+    attributes: {segment: analyst}
   - id: place.us
     type: PLACE
     canonical: United States
@@ -64,13 +69,18 @@ events:
       - {name: partner, ids: [org.umc], required: true}
   - id: event.earnings
     type: earnings
-    triggers: [revenue, net profit]
+    triggers: [revenue, net profit, 營收]
     trigger_attribute: metric
+    trigger_values: {營收: revenue}
     require_any: [value, change]
     slots:
-      - {name: company, types: [ORG], required: true}
+      - {name: company, types: [ORG], required: true, exclude: [segment=analyst]}
       - {name: change, types: [PERCENT]}
       - {name: value, types: [MONEY]}
+cues:
+  - {id: cue.background, kind: background, words: [amid, in the face of]}
+  - {id: cue.forecast, kind: forecast, side: preceding, words: [could]}
+  - {id: cue.forecast_zh, kind: forecast, scope: sentence, words: [預估]}
 )yaml";
 
 class ExtractorTest : public ::testing::Test {
@@ -468,6 +478,66 @@ TEST_F(ExtractorTest, RequireAny) {
   ASSERT_THAT(value.events(), SizeIs(1));
   EXPECT_EQ(value.events(0).attributes().at("value"), "2000000000 USD");
   EXPECT_FALSE(value.events(0).attributes().contains("change"));
+}
+
+TEST_F(ExtractorTest, OneEventPerRealWorldEvent) {
+  // Title and two body sentences state one investment; the second sentence adds the place.
+  v1::ArticleAnalysis a = Analyze(
+      "ASE will invest US$1 billion. ASE said it would invest US$1 billion in the US.",
+      "ASE to invest US$1 billion");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  const v1::Event& e = a.events(0);
+  EXPECT_EQ(e.field(), "title");  // the first statement keeps its id and span
+  EXPECT_THAT(e.attributes(),
+              UnorderedElementsAre(Pair("company", "ASE Technology"),
+                                   Pair("amount", "1000000000 USD"), Pair("place", "United States")));
+  ASSERT_THAT(e.evidence(), SizeIs(3));
+  EXPECT_EQ(e.evidence(0).field(), "title");
+  EXPECT_EQ(e.evidence(1).field(), "body");
+  EXPECT_EQ(e.evidence(1).sentence(), 0u);
+  EXPECT_EQ(e.evidence(2).sentence(), 1u);
+  EXPECT_EQ(e.evidence(2).trigger(), "invest");
+  // Mentions of every statement are kept (the place came from the last one).
+  std::vector<std::string> texts;
+  for (const auto& m : e.mentions()) texts.push_back(m.field() + ":" + m.text());
+  EXPECT_THAT(texts, ::testing::Contains("body:US"));
+  EXPECT_EQ(extractor_->last_merge_stats().merged, 2u);
+}
+
+TEST_F(ExtractorTest, DisagreeingEventsStayApart) {
+  v1::ArticleAnalysis a = Analyze("ASE will invest US$1 billion. UMC will invest US$1 billion. "
+                                  "ASE will also invest US$2 billion.");
+  ASSERT_THAT(a.events(), SizeIs(3));
+  for (const auto& e : a.events()) EXPECT_THAT(e.evidence(), SizeIs(1));
+}
+
+TEST_F(ExtractorTest, BackgroundCueGovernsTheRestOfItsClause) {
+  EXPECT_THAT(Analyze("Amid plans by ASE to invest US$1 billion shares rose.").events(), IsEmpty());
+  EXPECT_THAT(Analyze("Shares rose in the face of ASE's plan to invest US$1 billion.").events(),
+              IsEmpty());
+  // A clause break ends the cue's reach; a trigger before the cue is not governed.
+  EXPECT_THAT(Analyze("Amid a slump, ASE will invest US$1 billion.").events(), SizeIs(1));
+  EXPECT_THAT(Analyze("ASE will invest US$1 billion amid a slump.").events(), SizeIs(1));
+  // The cue is per sentence.
+  EXPECT_THAT(Analyze("Shares fell amid a slump. ASE will invest US$1 billion.").events(),
+              SizeIs(1));
+}
+
+TEST_F(ExtractorTest, ForecastCueGovernsWhatPrecedesIt) {
+  EXPECT_THAT(Analyze("ASE revenue could rise 5%.").events(), IsEmpty());
+  EXPECT_THAT(Analyze("ASE revenue rose 5%, and could rise further.").events(), SizeIs(1));
+  // Sentence scope: the whole sentence after the cue, across clause breaks.
+  EXPECT_THAT(Analyze("UMC預估,日月光營收將成長5%。").events(), IsEmpty());
+  v1::ArticleAnalysis zh = Analyze("日月光營收成長5%。");
+  ASSERT_THAT(zh.events(), SizeIs(1));
+  EXPECT_EQ(zh.events(0).attributes().at("metric"), "revenue");  // trigger_values
+}
+
+TEST_F(ExtractorTest, ExcludedEntitiesDoNotFillTheSlot) {
+  EXPECT_THAT(Analyze("Foresight revenue rose 5%.").events(), IsEmpty());
+  v1::ArticleAnalysis a = Analyze("Foresight said ASE revenue rose 5%.");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  EXPECT_EQ(a.events(0).attributes().at("company"), "ASE Technology");
 }
 
 TEST_F(ExtractorTest, TriggerAttributeIsTheLowerCasedTrigger) {

@@ -36,6 +36,8 @@ struct SlotInfo {
   bool required = false;
   bool prefer_subject = false;  // first fitting mention before the trigger, else nearest after
   bool prefer_object = false;   // nearest fitting mention after the trigger, else nearest before
+  // Entity attributes (key, value) that keep a mention out of the slot.
+  std::vector<std::pair<std::string, std::string>> exclude;
 };
 
 struct EventInfo {
@@ -47,6 +49,18 @@ struct EventInfo {
   std::vector<SlotInfo> slots;
   std::vector<size_t> require_any;  // slot indices: at least one must be filled
   std::string trigger_attribute;    // attribute that receives the trigger word, if any
+  // trigger_attribute's value by lower-cased trigger text (absent: the trigger lower-cased).
+  std::vector<std::pair<std::string, std::string>> trigger_values;  // sorted by key
+  size_t key_slot = 0;  // the first required slot (else 0): events merge within its value
+};
+
+// A cue word: the triggers it governs make no event (rules.proto EventCue).
+struct CueInfo {
+  std::string id;
+  bool background = true;  // else a forecast
+  bool governs_following = true;
+  bool governs_preceding = false;
+  bool whole_sentence = false;  // else up to the nearest clause break
 };
 
 struct Model {
@@ -56,6 +70,7 @@ struct Model {
   std::vector<EntityInfo> entities;
   std::vector<PatternInfo> patterns;
   std::vector<EventInfo> events;
+  std::vector<CueInfo> cues;
 };
 
 }  // namespace wirescan::extract

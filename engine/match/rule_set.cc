@@ -184,6 +184,7 @@ void Hits::Clear() {
   triggers.clear();
   regexes.clear();
   date_words.clear();
+  cues.clear();
   sentence_ends.clear();
   truncated = false;
 }
@@ -244,6 +245,7 @@ int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned
     case PatternKind::kFigureToken: h.tokens.push_back({begin, end, info.target}); break;
     case PatternKind::kTrigger: h.triggers.push_back({begin, end, info.target}); break;
     case PatternKind::kDateToken: h.date_words.push_back({begin, end, info.target}); break;
+    case PatternKind::kCue: h.cues.push_back({begin, end, info.target}); break;
     case PatternKind::kRegex: break;  // handled above
   }
   return 0;
@@ -348,6 +350,7 @@ absl::Status Matcher::Scan(std::string_view text, Hits* out) {
   SortHits(&out->entities);
   SortHits(&out->tokens);
   SortHits(&out->triggers);
+  SortHits(&out->cues);
   SortHits(&out->regexes);
   // A regex that can end at several places reports once per end; keep the longest per start.
   out->regexes.erase(std::unique(out->regexes.begin(), out->regexes.end(),

@@ -105,6 +105,7 @@ class Compiler {
   absl::Status AddPattern(const PatternRule& rule);
   absl::Status AddDates();
   absl::Status AddEvent(const EventRule& rule);
+  absl::Status AddCue(const v1::rules::EventCue& cue);
   absl::Status CheckExample(const Example& ex);
 
   RulePack* pack_;
@@ -242,7 +243,16 @@ absl::Status Compiler::AddEvent(const EventRule& rule) {
                         {slot.units().begin(), slot.units().end()},
                         slot.required(),
                         slot.prefer() == v1::rules::PREFER_SUBJECT,
-                        slot.prefer() == v1::rules::PREFER_OBJECT};
+                        slot.prefer() == v1::rules::PREFER_OBJECT,
+                        {}};
+    for (const std::string& ex : slot.exclude()) {
+      size_t eq = ex.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == ex.size()) {
+        return Fail(slot, rule.id(), absl::StrCat("slot '", slot.name(), "': exclude '", ex,
+                                                  "' is not key=value"));
+      }
+      s.exclude.emplace_back(ex.substr(0, eq), ex.substr(eq + 1));
+    }
     info.slots.push_back(std::move(s));
   }
   for (const std::string& name : rule.require_any()) {
@@ -260,6 +270,24 @@ absl::Status Compiler::AddEvent(const EventRule& rule) {
     }
     info.trigger_attribute = rule.trigger_attribute();
   }
+  for (const auto& [trigger, value] : rule.trigger_values()) {
+    if (rule.trigger_attribute().empty()) {
+      return Fail(rule, rule.id(), "trigger_values needs a trigger_attribute");
+    }
+    if (std::find(rule.triggers().begin(), rule.triggers().end(), trigger) ==
+        rule.triggers().end()) {
+      return Fail(rule, rule.id(), absl::StrCat("trigger_values names '", trigger,
+                                                "', which is not one of its triggers"));
+    }
+    info.trigger_values.emplace_back(absl::AsciiStrToLower(trigger), value);
+  }
+  std::sort(info.trigger_values.begin(), info.trigger_values.end());
+  for (size_t si = 0; si < info.slots.size(); ++si) {
+    if (info.slots[si].required) {
+      info.key_slot = si;
+      break;
+    }
+  }
   const uint32_t index = static_cast<uint32_t>(model_.events.size());
   for (const std::string& trigger : rule.triggers()) {
     if (trigger.empty() || HasEdgeSpace(trigger)) {
@@ -276,6 +304,35 @@ absl::Status Compiler::AddEvent(const EventRule& rule) {
   event_types_.insert(rule.type());
   model_.events.push_back(std::move(info));
   ++pack_->stats.events;
+  return absl::OkStatus();
+}
+
+absl::Status Compiler::AddCue(const v1::rules::EventCue& cue) {
+  WS_RETURN_IF_ERROR(ClaimId(cue, cue.id()));
+  if (cue.kind() == v1::rules::CUE_KIND_UNSPECIFIED) {
+    return Fail(cue, cue.id(), "missing 'kind' (background or forecast)");
+  }
+  if (cue.words().empty()) return Fail(cue, cue.id(), "needs at least one word");
+  extract::CueInfo info;
+  info.id = cue.id();
+  info.background = cue.kind() == v1::rules::CUE_KIND_BACKGROUND;
+  info.governs_following = cue.side() != v1::rules::CUE_SIDE_PRECEDING;
+  info.governs_preceding = cue.side() != v1::rules::CUE_SIDE_FOLLOWING;
+  info.whole_sentence = cue.scope() == v1::rules::CUE_SCOPE_SENTENCE;
+  const uint32_t index = static_cast<uint32_t>(model_.cues.size());
+  for (const std::string& word : cue.words()) {
+    if (word.empty() || HasEdgeSpace(word)) {
+      return Fail(cue, cue.id(), absl::StrCat("word '", word,
+                                              "' is empty or has leading/trailing spaces"));
+    }
+    match::PatternSpec spec;
+    spec.expression = word;
+    spec.caseless = !cue.case_sensitive() && HasAsciiLetter(word);
+    spec.info = {match::PatternKind::kCue, LatinBoundaries(word, false), index, 0};
+    spec.origin = Where(cue, cue.id());
+    specs_.push_back(std::move(spec));
+  }
+  model_.cues.push_back(std::move(info));
   return absl::OkStatus();
 }
 
@@ -335,6 +392,9 @@ absl::Status Compiler::Run() {
   WS_RETURN_IF_ERROR(AddDates());
   for (const auto& file : pack_->files) {
     for (const auto& rule : file->events()) WS_RETURN_IF_ERROR(AddEvent(rule));
+  }
+  for (const auto& file : pack_->files) {
+    for (const auto& cue : file->cues()) WS_RETURN_IF_ERROR(AddCue(cue));
   }
   // Slot ids must name rules of the pack.
   for (const auto& file : pack_->files) {

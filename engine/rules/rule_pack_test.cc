@@ -295,6 +295,32 @@ TEST(CompileRulePackTest, TriggerAttributeMustNotBeASlot) {
                   "ev.yaml:2: rule event.earnings: ", "trigger_attribute 'company' is also a slot name");
 }
 
+TEST(CompileRulePackTest, TriggerValuesExcludeAndCuesAreChecked) {
+  ExpectPackError({{"a.yaml", "events:\n  - {id: e.x, type: x, triggers: [t], trigger_attribute: m, "
+                              "trigger_values: {u: v}, slots: [{name: s, types: [ORG]}]}\n"}},
+                  "a.yaml:2: rule e.x: ", "trigger_values names 'u', which is not one of its triggers");
+  ExpectPackError({{"a.yaml", "events:\n  - {id: e.x, type: x, triggers: [t], "
+                              "trigger_values: {t: v}, slots: [{name: s, types: [ORG]}]}\n"}},
+                  "a.yaml:2: rule e.x: ", "trigger_values needs a trigger_attribute");
+  ExpectPackError({{"a.yaml", "events:\n  - {id: e.x, type: x, triggers: [t], "
+                              "slots: [{name: s, types: [ORG], exclude: [segment]}]}\n"}},
+                  "a.yaml:2: rule e.x: ", "slot 's': exclude 'segment' is not key=value");
+  ExpectPackError({{"a.yaml", "cues:\n  - {id: cue.x, words: [amid]}\n"}}, "a.yaml:2: rule cue.x: ",
+                  "missing 'kind' (background or forecast)");
+  ExpectPackError({{"a.yaml", "cues:\n  - {id: cue.x, kind: background}\n"}},
+                  "a.yaml:2: rule cue.x: ", "needs at least one word");
+  ExpectPackError({{"a.yaml", "cues:\n  - {id: cue.x, kind: forecast, side: sideways, words: [x]}\n"}},
+                  "a.yaml:2", "sideways");
+  auto pack = CompileRulePack({{"a.yaml", "cues:\n  - {id: cue.x, kind: forecast, side: preceding, "
+                                          "scope: sentence, words: [could, 預估]}\n"}});
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  ASSERT_EQ((*pack)->model->cues.size(), 1u);
+  EXPECT_FALSE((*pack)->model->cues[0].background);
+  EXPECT_TRUE((*pack)->model->cues[0].governs_preceding);
+  EXPECT_FALSE((*pack)->model->cues[0].governs_following);
+  EXPECT_TRUE((*pack)->model->cues[0].whole_sentence);
+}
+
 TEST(CompileRulePackTest, InvalidWindow) {
   const std::string head = "events:\n  - id: e.x\n    type: x\n    triggers: [t]\n    slots: [{name: s, types: [ORG]}]\n";
   ExpectPackError({{"a.yaml", head + "    window:\n      bytes: 0\n"}}, "a.yaml:7: rule e.x: ",

@@ -1,0 +1,91 @@
+#include "engine/extract/event_merge.h"
+
+#include <deque>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace wirescan::extract {
+
+bool EventsAgree(const v1::Event& a, const v1::Event& b) {
+  if (a.type() != b.type()) return false;
+  const auto& small = a.attributes().size() <= b.attributes().size() ? a.attributes() : b.attributes();
+  const auto& large = &small == &a.attributes() ? b.attributes() : a.attributes();
+  bool shared = false;
+  for (const auto& [k, v] : small) {
+    auto it = large.find(k);
+    if (it == large.end()) continue;
+    if (it->second != v) return false;
+    shared = true;
+  }
+  return shared;
+}
+
+namespace {
+
+void Absorb(v1::Event* into, v1::Event* from) {
+  auto* attributes = into->mutable_attributes();
+  for (const auto& [k, v] : from->attributes()) attributes->try_emplace(k, v);
+  for (v1::Mention& m : *from->mutable_mentions()) {
+    if (into->mentions_size() >= kMaxEventMentions) break;
+    bool present = false;
+    // Bounded: at most kMaxEventMentions per event.
+    for (const v1::Mention& have : into->mentions()) {
+      present |= have.field() == m.field() && have.begin() == m.begin();
+    }
+    if (!present) into->add_mentions()->Swap(&m);
+  }
+  for (v1::EventEvidence& ev : *from->mutable_evidence()) {
+    if (into->evidence_size() >= kMaxEvidence) break;
+    into->add_evidence()->Swap(&ev);
+  }
+  if (into->primary_entity().empty()) into->set_primary_entity(from->primary_entity());
+}
+
+}  // namespace
+
+MergeStats MergeEvents(const std::vector<std::string>& key_attributes,
+                       google::protobuf::RepeatedPtrField<v1::Event>* events) {
+  MergeStats stats;
+  const int n = events->size();
+  if (n < 2) return stats;
+  // (type, key value) -> indices of kept events, the most recent kMaxMergeCandidates.
+  absl::flat_hash_map<std::pair<std::string, std::string>, std::deque<int>> buckets;
+  std::vector<bool> keep(n, true);
+  for (int i = 0; i < n; ++i) {
+    v1::Event* e = events->Mutable(i);
+    std::string key;
+    if (!key_attributes[i].empty()) {
+      auto it = e->attributes().find(key_attributes[i]);
+      if (it != e->attributes().end()) key = it->second;
+    }
+    std::deque<int>& bucket = buckets[{e->type(), std::move(key)}];
+    int into = -1;
+    for (int j : bucket) {
+      ++stats.comparisons;
+      if (EventsAgree(events->Get(j), *e)) {
+        into = j;
+        break;
+      }
+    }
+    if (into >= 0) {
+      Absorb(events->Mutable(into), e);
+      keep[i] = false;
+      ++stats.merged;
+      continue;
+    }
+    bucket.push_back(i);
+    if (bucket.size() > kMaxMergeCandidates) bucket.pop_front();
+  }
+  if (stats.merged == 0) return stats;
+  int w = 0;
+  for (int i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    if (w != i) events->SwapElements(w, i);
+    ++w;
+  }
+  events->DeleteSubrange(w, n - w);
+  return stats;
+}
+
+}  // namespace wirescan::extract
