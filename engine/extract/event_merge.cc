@@ -26,15 +26,8 @@ namespace {
 void Absorb(v1::Event* into, v1::Event* from) {
   auto* attributes = into->mutable_attributes();
   for (const auto& [k, v] : from->attributes()) attributes->try_emplace(k, v);
-  for (v1::Mention& m : *from->mutable_mentions()) {
-    if (into->mentions_size() >= kMaxEventMentions) break;
-    bool present = false;
-    // Bounded: at most kMaxEventMentions per event.
-    for (const v1::Mention& have : into->mentions()) {
-      present |= have.field() == m.field() && have.begin() == m.begin();
-    }
-    if (!present) into->add_mentions()->Swap(&m);
-  }
+  // Mentions stay those of the first statement (an event's mentions lie inside its span); the
+  // others' triggers are kept as evidence.
   for (v1::EventEvidence& ev : *from->mutable_evidence()) {
     if (into->evidence_size() >= kMaxEvidence) break;
     into->add_evidence()->Swap(&ev);

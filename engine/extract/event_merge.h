@@ -1,8 +1,8 @@
 #pragma once
 // MergeEvents: one event per real-world event per article. Events of one type whose attributes
 // agree (every attribute both have is equal, and at least one is shared) become one: the first
-// keeps its id, span and attributes, gains the attributes it lacked, the mentions of the others
-// and their evidence (triggers). Linear work: events are bucketed by type and the value of the
+// keeps its id, span and attributes, gains the attributes it lacked and the others' evidence
+// (triggers); its mentions stay its own (they lie inside its span). Linear work: events are bucketed by type and the value of the
 // rule's key slot (EventInfo::key_slot), and each is compared with at most kMaxMergeCandidates
 // events of its bucket (the most recent ones kept), so the work is bounded by
 // kMaxMergeCandidates per event whatever the article.
@@ -20,7 +20,6 @@ namespace wirescan::extract {
 
 inline constexpr size_t kMaxMergeCandidates = 8;  // compared per event, per bucket
 inline constexpr int kMaxEvidence = 16;           // evidence entries kept per event
-inline constexpr int kMaxEventMentions = 32;      // mentions kept per merged event
 
 struct MergeStats {
   size_t comparisons = 0;  // event-to-event agreement checks (the work counter)

@@ -24,7 +24,7 @@ python3 "$root/tests/tools/corpus_to_ndjson.py" --corpus "$corpus" --lang en --s
 floors=()
 if [[ "$split" == "TRAIN" ]]; then
   floors=(
-    --min topic.earn.precision=0.45 --min topic.earn.recall=0.001
+    --min topic.earn.precision=0.75 --min topic.earn.recall=0.002
     --min topic.trade.precision=0.40 --min topic.trade.recall=0.04
   )
 fi
