@@ -75,9 +75,16 @@ def main():
             n += 1
     with open(big, "rb") as stdin:
         rc, out_stdin, err, rss = run(["--format", "protobuf", "-"], stdin=stdin, env=env)
-    check("stdin_bounded_memory", rc == 0 and rss < 100, f"rc {rc}, peak RSS {rss:.0f} MB; {err[-300:]}")
+    # Under ASan the quarantine and shadow memory (hundreds of MB) say nothing about what the
+    # program keeps: the memory bound is checked in the release build only.
+    sanitized = os.environ.get("WIRESCAN_SANITIZED") == "1"
+    bound = float("inf") if sanitized else 100
+    if sanitized:
+        print("SKIP the peak-RSS bound of *_bounded_memory: sanitizer build (checked in release)")
+    check("stdin_bounded_memory", rc == 0 and rss < bound,
+          f"rc {rc}, peak RSS {rss:.0f} MB; {err[-300:]}")
     rc, out_file, err, rss = run(["--format", "protobuf", str(big)], env=env)
-    check("file_bounded_memory", rc == 0 and rss < 100, f"rc {rc}, peak RSS {rss:.0f} MB")
+    check("file_bounded_memory", rc == 0 and rss < bound, f"rc {rc}, peak RSS {rss:.0f} MB")
     check("stdin_equals_file", out_stdin == out_file and len(out_file) > 0)
 
     # The first 200 records one run each vs streamed together (JSON output).

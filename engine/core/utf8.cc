@@ -59,6 +59,10 @@ std::string RepairUtf8(std::string_view text, size_t* replaced) {
 }
 
 char32_t DecodeAt(std::string_view text, size_t pos, size_t* len) {
+  if (pos >= text.size()) {
+    *len = 0;
+    return 0;
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(text.data()) + pos;
   size_t n = ValidSequenceLength(p, text.size() - pos);
   if (n == 0) {

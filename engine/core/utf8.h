@@ -19,7 +19,8 @@ bool IsValidUtf8(std::string_view text);
 std::string RepairUtf8(std::string_view text, size_t* replaced = nullptr);
 
 // Decodes the code point starting at `text[pos]` (which must be a lead byte of valid UTF-8);
-// stores its length in `*len`. Returns 0xFFFD and len 1 on a malformed sequence.
+// stores its length in `*len`. Returns 0xFFFD and len 1 on a malformed sequence, and 0 and
+// len 0 when pos >= text.size() (the end of the text).
 char32_t DecodeAt(std::string_view text, size_t pos, size_t* len);
 
 // Decodes the code point that ends just before `text[end]`; `*len` is its length in bytes.

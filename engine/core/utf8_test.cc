@@ -125,6 +125,18 @@ TEST(DecodeAtTest, MalformedGivesReplacementAndLengthOne) {
   EXPECT_EQ(len, 1u);
 }
 
+TEST(DecodeAtTest, AtOrPastTheEndGivesZeroAndLengthZero) {
+  // A view into a larger buffer: the byte after its end must not be read (ASan catches it
+  // on a string literal).
+  const std::string_view whole = "12\xE4\xB8\xAD";
+  const std::string_view text = whole.substr(0, 2);
+  size_t len = 99;
+  EXPECT_EQ(DecodeAt(text, 2, &len), char32_t{0});
+  EXPECT_EQ(len, 0u);
+  EXPECT_EQ(DecodeAt(text, 5, &len), char32_t{0});
+  EXPECT_EQ(len, 0u);
+}
+
 TEST(DecodeBeforeTest, DecodesTheCodePointEndingAtEnd) {
   size_t len = 99;
   EXPECT_EQ(DecodeBefore("abc", 0, &len), char32_t{0});
