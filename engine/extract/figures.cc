@@ -34,8 +34,6 @@ using wirescan::v1::rules::FigureVocabulary;
 
 // A number is never longer than this many bytes; bounds the backward scans.
 constexpr size_t kMaxNumberBytes = 96;
-// Chinese numeral runs longer than this are not amounts (and could overflow).
-constexpr int kMaxChineseChars = 24;
 
 // Exact powers of ten as doubles (all exactly representable up to 1e22).
 constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
