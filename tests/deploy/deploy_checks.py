@@ -380,7 +380,8 @@ def k8s_objects():
 
 def check_k8s(_args):
     """Kubernetes manifests: the rules generator lists exactly rules/*.yaml; probes, security
-    context, metrics address, mounts and grace period are what the daemon needs."""
+    context, metrics address, mounts and grace period are what the daemon needs; reload needs a
+    token from a Secret and a NetworkPolicy admits only the metrics port."""
     errors = []
     kust = load_yaml_docs("deploy/k8s/kustomization.yaml")[0]
     for res in kust.get("resources", []):
@@ -448,7 +449,29 @@ def check_k8s(_args):
         errors.append("the config is not mounted at /etc/wirescan/wirescan.yaml")
     if pod.get("automountServiceAccountToken") is not False:
         errors.append("automountServiceAccountToken is not false")
+    # The port listens on the pod's address, so reload must need a token: a file from a Secret
+    # that is not optional (an optional one would leave the file missing: exit 78 at start-up).
+    token_file = env.get("WIRESCAN_ADMIN__RELOAD_TOKEN_FILE", "")
+    token_mount = next((m for p, m in mounts.items()
+                        if token_file.startswith(p.rstrip("/") + "/")), None)
+    token_vol = vols.get(token_mount["name"], {}) if token_mount else {}
+    if not token_file:
+        errors.append("WIRESCAN_ADMIN__RELOAD_TOKEN_FILE is not set (reload open to the network)")
+    elif not token_vol.get("secret") or token_vol["secret"].get("optional"):
+        errors.append(f"{token_file} is not in a mounted, required Secret")
+    elif not token_mount.get("readOnly"):
+        errors.append("the reload-token Secret is not mounted read-only")
     sel = dep["spec"]["selector"]["matchLabels"]
+    netpol = objs.get(("NetworkPolicy", "wirescan"))
+    if not netpol:
+        errors.append("no NetworkPolicy wirescan")
+    else:
+        if netpol["spec"]["podSelector"].get("matchLabels") != sel:
+            errors.append("NetworkPolicy podSelector != Deployment's selector")
+        for rule in netpol["spec"].get("ingress", []):
+            ports = [p.get("port") for p in rule.get("ports", [])]
+            if not ports or any(p not in ("metrics", 9464) for p in ports):
+                errors.append(f"NetworkPolicy admits ports {ports or 'all'}, not only metrics")
     for kind in ("Service", "PodDisruptionBudget"):
         o = objs[(kind, "wirescan")]
         s = o["spec"]["selector"].get("matchLabels", o["spec"]["selector"])

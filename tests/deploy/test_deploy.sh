@@ -116,7 +116,7 @@ kustomize_build() {
   kubectl kustomize --load-restrictor LoadRestrictionsNone deploy/k8s > "$TMP/k8s.yaml" || return 1
   local kinds
   kinds="$(grep -c '^kind:' "$TMP/k8s.yaml")"
-  [ "$kinds" -eq 5 ] || { echo "expected 5 objects, got $kinds"; return 1; }
+  [ "$kinds" -eq 6 ] || { echo "expected 6 objects, got $kinds"; return 1; }
   echo "$kinds objects"
 }
 if have kubectl; then
