@@ -11,12 +11,11 @@ Scenarios (the CI set by default; name others to run them):
                    same accounting; how long consumption stalled after each restart
   fuzz_stream      2,000 (--long 20,000) random and mutated records (from fuzz/corpus) on three
                    partitions: the daemon stays up, exactly one output per record
-  poison           not in CI yet (issue 14 item 1): oversized records, a record whose analysis is
-                   over 1 MB, slow records, malformed ones, interleaved with good ones on three
-                   partitions: the daemon stays up, every record has its analysis or the right
-                   dead letter
-  admin_flood      not in CI yet (issue 14 item 3): slowloris and idle connections on the admin
-                   port, then a burst of concurrent reloads: /healthz and /metrics keep answering
+  poison           oversized records, a record whose analysis is over 1 MB, slow records,
+                   malformed ones, interleaved with good ones on three partitions: the daemon
+                   stays up, every record has its analysis or the right dead letter
+  admin_flood      slowloris and idle connections on the admin port, then a burst of concurrent
+                   reloads: /healthz and /metrics keep answering
 
 Prints one PASS/FAIL/SKIP line per scenario, then the totals; exit 1 on any failure. Environment
 as tests/e2e (WIRESCAN_BIN, WIRESCAN_SOURCE_DIR, WIRESCAN_E2E_CORPUS); WIRESCAN_E2E_BUDGET is
@@ -575,8 +574,6 @@ CI = [
     ("kill9_loop", s_kill9_loop),
     ("broker_restarts", s_broker_restarts),
     ("fuzz_stream", s_fuzz_stream),
-]
-NOT_YET_IN_CI = [  # they fail on main until issue 14's fixes land (README.md)
     ("poison", s_poison),
     ("admin_flood", s_admin_flood),
 ]
@@ -587,7 +584,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     LONG = "--long" in argv
     names = [a for a in argv if not a.startswith("--")]
-    todo = e2e.pick_scenarios(CI + NOT_YET_IN_CI, names) if names else CI
+    todo = e2e.pick_scenarios(CI, names) if names else CI
     if todo is None:
         return 2
     binary = os.environ.get("WIRESCAN_BIN")
