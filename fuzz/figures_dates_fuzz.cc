@@ -6,17 +6,17 @@
 //  - figures come in order of begin, do not overlap, and lie inside the text;
 //  - a figure's value is a number, value_max == value unless it is a range, and a range's
 //    upper end is not NaN; its unit is not empty;
-//  - dates lie inside the text and are not empty, at most one per form and start.
-// With WIRESCAN_FUZZ_OPEN=1, also the checks of defects found and not fixed yet (fuzz/open/):
+//  - a range goes up (value <= value_max): a reversed one ("15-10%") is read whole or skipped;
 //  - a figure that starts with a digit does not start right after one (the number was read
 //    whole, not its last 96 bytes);
 //  - a figure whose text has a non-zero ASCII digit is not 0 (or 0..0): an overflowing number
-//    is not silently 0.
+//    is not silently 0;
+//  - dates lie inside the text and are not empty, at most one per form and start.
+// Inputs of the defects these checks found are in fuzz/regressions/figures_dates/.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -45,14 +45,6 @@ bool DigitStartsAt(std::string_view text, size_t pos) {
   if (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') return true;
   return pos + 3 <= text.size() && AsciiOrFullWidthDigitEndsAt(text, pos + 3) &&
          text[pos] == '\xEF';
-}
-
-bool OpenChecks() {
-  static const bool on = [] {
-    const char* v = std::getenv("WIRESCAN_FUZZ_OPEN");
-    return v != nullptr && *v == '1';
-  }();
-  return on;
 }
 
 }  // namespace
@@ -91,14 +83,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     WS_FUZZ_CHECK(f.is_range || f.value_max == f.value, "value_max %g != value %g, not a range",
                   f.value_max, f.value);
     WS_FUZZ_CHECK(!f.unit.empty(), "figure at %u without a unit", f.begin);
-    if (OpenChecks()) {
-      std::string_view span = text.substr(f.begin, f.end - f.begin);
-      WS_FUZZ_CHECK(!(DigitStartsAt(text, f.begin) && AsciiOrFullWidthDigitEndsAt(text, f.begin)),
-                    "figure '%.*s' starts inside a number", int(span.size()), span.data());
-      WS_FUZZ_CHECK(f.value != 0 || f.value_max != 0 ||
-                        span.find_first_of("123456789") == std::string_view::npos,
-                    "figure '%.*s' has the value 0", int(span.size()), span.data());
-    }
+    std::string_view span = text.substr(f.begin, f.end - f.begin);
+    WS_FUZZ_CHECK(!f.is_range || f.value <= f.value_max, "range '%.*s' goes down: %g..%g",
+                  int(span.size()), span.data(), f.value, f.value_max);
+    WS_FUZZ_CHECK(!(DigitStartsAt(text, f.begin) && AsciiOrFullWidthDigitEndsAt(text, f.begin)),
+                  "figure '%.*s' starts inside a number", int(span.size()), span.data());
+    WS_FUZZ_CHECK(f.value != 0 || f.value_max != 0 ||
+                      span.find_first_of("123456789") == std::string_view::npos,
+                  "figure '%.*s' has the value 0", int(span.size()), span.data());
   }
 
   if (pack.model->dates.enabled()) {

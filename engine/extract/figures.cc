@@ -1377,6 +1377,34 @@ class FigureGrammar::Assembler {
   }
   static bool IsGap(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+  // A compound adjective joins a number and its English word with one hyphen: "a $5-billion
+  // plant", "a 30-percent stake", "a two-billion-dollar deal". JoinAfter / JoinBefore are
+  // GapAfter / GapBefore that also step over such a hyphen: between a digit or letter and a
+  // letter, no space on either side (a digit after it is a range: "15-10%"; before a word it is
+  // the word's business whether a token starts there).
+  // Where the digits (with separators) ending at `p` begin: the span a diagnostic names ("15-10%",
+  // not "5-10%"). Bounded like a number.
+  size_t NumberStartBefore(size_t p, size_t floor) const {
+    size_t q = p;
+    while (q > floor && p - q < kMaxNumberBytes &&
+           (IsDigitAt(t_, q - 1) || t_[q - 1] == '.' || t_[q - 1] == ',')) {
+      --q;
+    }
+    return IsDigitAt(t_, q) ? q : p;
+  }
+  size_t JoinAfter(size_t p) const {
+    size_t q = GapAfter(p);
+    if (q != p || p == 0 || p + 1 >= t_.size() || t_[p] != '-') return q;
+    if (!IsAlphaAt(t_, p + 1) || !(IsAlphaAt(t_, p - 1) || IsDigitAt(t_, p - 1))) return q;
+    return p + 1;
+  }
+  size_t JoinBefore(size_t q, size_t floor) const {
+    size_t g = GapBefore(q, floor);
+    if (g != q || q < floor + 2 || q >= t_.size() || t_[q - 1] != '-') return g;
+    if (!IsAlphaAt(t_, q) || !(IsAlphaAt(t_, q - 2) || IsDigitAt(t_, q - 2))) return g;
+    return q - 1;
+  }
+
   // Reads [多] [scale...] [多] [terminal [半 | digit]] after the number of `part`. `prefix_kind`
   // is the kind of the figure's prefix (kScale: none) and decides which terminals may follow.
   void ReadTail(Part* part, Kind prefix_kind) const {
@@ -1388,7 +1416,7 @@ class FigureGrammar::Assembler {
     if (prefix_kind != Kind::kPercentPrefix) {
       for (;;) {
         ++work_;
-        size_t q = GapAfter(p);
+        size_t q = JoinAfter(p);
         int j = HitAt(q);
         if (j < 0 || Tok(j).kind != Kind::kScale) break;
         part->has_scale = true;
@@ -1401,7 +1429,7 @@ class FigureGrammar::Assembler {
         }
         if (part->scale_words > 3) break;
       }
-      size_t q = GapAfter(p);
+      size_t q = JoinAfter(p);
       int j = HitAt(q);
       if (j < 0) {
         for (std::string_view c : kCounters) {
@@ -1705,10 +1733,9 @@ class FigureGrammar::Assembler {
       if (IsAsciiOrWideDigit(cp) || ChineseNumeralOf(cp) || cp == '+' || cp == '/' ||
           cp == U'±' || cp == '-' || cp == '.' || cp == '%' || cp == U'％' ||
           MinusBefore(t_, s) > 0) {
-        {
-        Skip(s >= l2 ? s - l2 : s, m->end, "a hyphen or sign that may not be a minus");
+        Skip(NumberStartBefore(s >= l2 ? s - l2 : s, floor), m->end,
+             "a hyphen or sign that may not be a minus");
         return false;
-      }
       }
       return negate(s);
     }
@@ -1791,7 +1818,7 @@ class FigureGrammar::Assembler {
                   (c > 0 && core::IsAsciiAlpha(static_cast<unsigned char>(t_[c - 1])) &&
                    NumberWordOf(WordAt(t_, WordStartBefore(c))) != nullptr);
     if (!number) return false;
-    Skip(c - len, m.end, "the other end of a range was not read");
+    Skip(NumberStartBefore(c - len, consumed_), m.end, "the other end of a range was not read");
     return true;
   }
   size_t WordStartBefore(size_t e) const {
@@ -1889,6 +1916,12 @@ class FigureGrammar::Assembler {
       Skip(m->begin, m->end + len, "a numeral right after 成");
       return false;
     }
+    // "$5-billion" with only its left half read: not "$5".
+    if (int j = open && next == '-' ? HitAt(m->end + 1) : -1;
+        j >= 0 && (Tok(j).kind == Kind::kScale || PrefixAllows(Kind::kScale, Tok(j)))) {
+      Skip(m->begin, hits_[j].end, "a hyphenated word of the figure not read");
+      return false;
+    }
     if (open && len > 0) {
       size_t l2 = 0;
       char32_t after = core::DecodeAt(t_, m->end + len, &l2);
@@ -1964,7 +1997,7 @@ class FigureGrammar::Assembler {
     const TokenHit& h = hits_[i];
     size_t floor = consumed_;
     size_t q = h.begin;
-    q = GapBefore(q, floor);
+    q = JoinBefore(q, floor);
     if (Tok(i).kind == Kind::kPointSuffix) {
       for (std::string_view c : kCounters) {
         if (BytesBefore(t_, q, floor, c)) q -= c.size();

@@ -737,6 +737,10 @@ TEST(WholeOrNothingTest, RangeEndsLeftOutAreSkipped) {
   // "Model 60" is a name, not the low end of a range; the price after it stands.
   EXPECT_EQ(One("lowered the price for its Model 60 to 4,795 dlrs").value, 4795.0);
   ExpectSkipped("5 - -3%");
+  // A reversed range is neither cut to one end nor read backwards (fuzz/regressions).
+  ExpectSkipped("Sales rose 15-10% last year.");
+  ExpectSkipped("15至10億元");
+  ExpectSkipped("$15-10 billion");
   // Different units are two figures, not a left-out range.
   EXPECT_EQ(Figures("rose 10% to 15 billion yuan").size(), 2u);
 }
@@ -827,6 +831,39 @@ TEST(SignTest, DirectionIsTheVerbsAndHyphensAreNotMinus) {
   ExpectSkipped("plus or minus 5%");
   ExpectSkipped("a range of –3%");  // en dash: a minus or a dash?
   ExpectSkipped("2023-15%");
+}
+
+// A compound adjective: one hyphen between the number and its word is read like a space; the
+// figure is read whole or not at all, never its left half ("$5-billion" is not $5).
+TEST(HyphenatedTest, CompoundAdjectivesAreReadWhole) {
+  struct Case {
+    std::string_view text, span;
+    double value;
+    std::string_view unit;
+  };
+  for (const Case& c : {
+           Case{"a $5-billion plant", "$5-billion", 5e9, "USD"},
+           Case{"a US$1.2-billion fab", "US$1.2-billion", 1.2e9, "USD"},
+           Case{"a 30-percent stake", "30-percent", 30, "%"},
+           Case{"a 25-pct stake", "25-pct", 25, "%"},
+           Case{"a 1.5-billion-dollar deal", "1.5-billion-dollar", 1.5e9, "USD"},
+           Case{"a two-billion-dollar plan", "two-billion-dollar", 2e9, "USD"},
+           Case{"a thirty-percent stake", "thirty-percent", 30, "%"},
+           Case{"the 50-percent-owned unit", "50-percent", 50, "%"},
+       }) {
+    auto m = One(c.text);
+    EXPECT_EQ(Span(c.text, m), c.span) << c.text;
+    EXPECT_DOUBLE_EQ(m.value, c.value) << c.text;
+    EXPECT_EQ(m.unit, c.unit) << c.text;
+  }
+  // A hyphen before a digit is a range or a minus, never a joiner.
+  auto r = One("a 5-10 billion yuan plan");
+  EXPECT_EQ(r.value, 5e9);
+  EXPECT_EQ(r.value_max, 1e10);
+  // "a share" is not part of the amount.
+  EXPECT_EQ(One("a $20-a-share offer").value, 20.0);
+  // A scale word after a hyphen that the grammar did not join: not the left half alone.
+  ExpectSkipped("百分之五-million");
 }
 
 // --- Spelled-out English numbers
