@@ -440,6 +440,23 @@ size_t ClauseBreakAt(std::string_view text, size_t pos) {
   return 0;
 }
 
+// Whether only spaces and tabs (at most kMaxIndent) lie between the previous line break (or
+// the field's start) and `pos`: a table row's first word.
+bool AtLineStart(std::string_view text, uint32_t pos) {
+  constexpr uint32_t kMaxIndent = 16;
+  for (uint32_t p = pos, n = 0; p > 0 && n <= kMaxIndent; ++n) {
+    const char c = text[--p];
+    if (c == '\n' || c == '\r') return true;
+    if (c != ' ' && c != '\t') return false;
+  }
+  return pos <= kMaxIndent && text.substr(0, pos).find_first_not_of(" \t") == std::string_view::npos;
+}
+
+// Whether `m` begins after the trigger, at most `gap` bytes after its end.
+bool WithinGap(const v1::Mention& m, const match::Hit& trig, uint32_t gap) {
+  return m.begin() >= trig.end && m.begin() - trig.end <= gap;
+}
+
 // How far a clause-scoped cue reaches at most (bytes): bounds the work per cue.
 constexpr uint32_t kMaxCueReach = 400;
 
@@ -472,6 +489,18 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
                             mentions.begin());
   };
   auto is_chosen = [&](int mi) { return std::find(chosen.begin(), chosen.end(), mi) != chosen.end(); };
+  // A body slot with `from_title` that its window leaves empty takes the first mention of the
+  // title it accepts (the headline names the company of a results table): the title's mentions
+  // are the article's first, [0, first_mention), and at most kMaxTitleMentions are looked at.
+  constexpr int kMaxTitleMentions = 64;
+  const int title_end = field == kBody ? std::min(static_cast<int>(first_mention), kMaxTitleMentions) : 0;
+  auto from_title = [&](const SlotInfo& slot, uint64_t* steps) {
+    for (int mi = 0; mi < title_end; ++mi) {
+      ++*steps;
+      if (SlotAccepts(slot, mentions[mi]) && !is_chosen(mi)) return mi;
+    }
+    return -1;
+  };
   // The spans cues govern (README.md, "Background and forecast"): sorted, then each trigger
   // is looked up by binary search. Each cue scans at most kMaxCueReach bytes for its clause.
   quiet_.clear();
@@ -528,9 +557,22 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
     --it;
     return trig.begin >= it->first && trig.end <= it->second;
   };
-  for (const match::Hit& trig : hits_.triggers) {
+  const std::vector<match::Hit>& triggers = hits_.triggers;  // by begin, longest first
+  for (size_t ti = 0; ti < triggers.size(); ++ti) {
+    const match::Hit& trig = triggers[ti];
     const EventInfo& ev = model_->events[trig.target];
+    // The longest trigger of a rule at a position wins: "Shr loss" is not also "Shr". Hits of
+    // one position are few (one per trigger literal ending there).
+    bool shadowed = false;
+    for (size_t j = ti; j-- > 0 && triggers[j].begin == trig.begin;) {
+      if (triggers[j].target == trig.target) {
+        shadowed = true;
+        break;
+      }
+    }
+    if (shadowed) continue;
     if (!quiet_.empty() && governed(trig)) continue;
+    if (ev.line_start && !AtLineStart(text, trig.begin)) continue;
     uint32_t lo, hi;
     if (ev.same_sentence) {
       uint32_t s = SentenceOf(ends, trig.begin);
@@ -562,6 +604,7 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
           ++steps;
           const v1::Mention& m = mentions[mi];
           if (!SlotAccepts(slot, m)) continue;
+          if (slot.max_gap > 0 && !WithinGap(m, trig, slot.max_gap)) continue;
           if (is_chosen(mi)) continue;
           if (slot.prefer_subject && m.end() <= trig.begin) {
             chosen[si] = mi;  // mentions are in text order: the first wins
@@ -575,6 +618,7 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
             chosen[si] = mi;
           }
         }
+        if (chosen[si] < 0 && slot.from_title) chosen[si] = from_title(slot, &steps);
         if (chosen[si] < 0 && slot.required) {
           complete = false;
           break;
@@ -648,7 +692,17 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
             pick = before != to ? before : after;
           }
         }
+        // With max_gap, only the first mention after the trigger can be within it.
+        if (slot.max_gap > 0) {
+          pick = first_free(pos(first_where(window_first, window_end, [&](const v1::Mention& m) {
+            return m.begin() < trig.end;
+          })));
+        }
+        if (pick != to && slot.max_gap > 0 && !WithinGap(mentions[index[pick]], trig, slot.max_gap)) {
+          pick = to;
+        }
         if (pick != to) chosen[si] = index[pick];
+        if (chosen[si] < 0 && slot.from_title) chosen[si] = from_title(slot, &steps);
         if (chosen[si] < 0 && slot.required) {
           complete = false;
           break;
@@ -674,6 +728,10 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
         continue;
       }
       const v1::Mention& m = out->mentions(chosen[si]);
+      if (chosen[si] < title_end) {
+        h.AddField(kTitle).AddU64(m.begin()).AddU64(m.end());
+        continue;  // the span is the event's field's
+      }
       h.AddU64(m.begin()).AddU64(m.end());
       begin = std::min(begin, m.begin());
       end = std::max(end, m.end());

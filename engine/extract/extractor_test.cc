@@ -77,6 +77,15 @@ events:
       - {name: company, types: [ORG], required: true, exclude: [segment=analyst]}
       - {name: change, types: [PERCENT]}
       - {name: value, types: [MONEY]}
+  - id: event.table
+    type: results
+    triggers: [Shr, Shr loss]
+    trigger_case_sensitive: true
+    line_start: true
+    trigger_attribute: metric
+    slots:
+      - {name: value, types: [MONEY], required: true, prefer: object, max_gap: 2}
+      - {name: company, types: [ORG], from_title: true, exclude: [segment=analyst]}
 cues:
   - {id: cue.background, kind: background, words: [amid, in the face of]}
   - {id: cue.forecast, kind: forecast, side: preceding, words: [could]}
@@ -549,6 +558,50 @@ TEST_F(ExtractorTest, TriggerAttributeIsTheLowerCasedTrigger) {
 TEST_F(ExtractorTest, EventsOnlyUseMentionsOfTheirOwnField) {
   // The company is in the title, the trigger and amount in the body: no event.
   EXPECT_THAT(Analyze("They will invest US$1 billion.", "ASE").events(), IsEmpty());
+}
+
+TEST_F(ExtractorTest, FromTitleFillsABodySlotItsWindowLeavesEmpty) {
+  v1::ArticleAnalysis a = Analyze("Shr US$2 vs US$1\n", "Foresight on ASE <ASX> YEAR NET");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  const v1::Event& e = a.events(0);
+  EXPECT_EQ(e.field(), "body");
+  // The title's first mention the slot accepts (the analyst is excluded); the span stays the
+  // body's, the title mention is kept with its field.
+  EXPECT_EQ(e.attributes().at("company"), "ASE Technology");
+  EXPECT_EQ(e.attributes().at("value"), "2 USD");
+  EXPECT_EQ(e.begin(), 0u);
+  EXPECT_EQ(e.end(), 8u);
+  ASSERT_THAT(e.mentions(), SizeIs(2));
+  EXPECT_EQ(e.mentions(1).field(), "title");
+  // A company in the row's own window wins; without a title the slot stays empty.
+  v1::ArticleAnalysis own = Analyze("Shr US$2 at UMC\n", "ASE YEAR NET");
+  ASSERT_THAT(own.events(), SizeIs(1));
+  EXPECT_EQ(own.events(0).attributes().at("company"), "UMC");
+  v1::ArticleAnalysis none = Analyze("Shr US$2\n");
+  ASSERT_THAT(none.events(), SizeIs(1));
+  EXPECT_FALSE(none.events(0).attributes().contains("company"));
+  // Slots without the option never look at the title (EventsOnlyUseMentionsOfTheirOwnField).
+}
+
+TEST_F(ExtractorTest, LineStartTriggersOnlyOpenALine) {
+  EXPECT_THAT(Analyze("Shr US$2").events(), SizeIs(1));           // field start
+  EXPECT_THAT(Analyze("Year\n    Shr US$2").events(), SizeIs(1));  // indented row
+  EXPECT_THAT(Analyze("The Shr US$2").events(), IsEmpty());
+  EXPECT_THAT(Analyze("Year\n\tx Shr US$2").events(), IsEmpty());
+}
+
+TEST_F(ExtractorTest, MaxGapTakesOnlyTheFigureRightAfterTheTrigger) {
+  EXPECT_THAT(Analyze("Shr  US$2").events(), SizeIs(1));
+  EXPECT_THAT(Analyze("Shr of ASE were US$2").events(), IsEmpty());
+  EXPECT_THAT(Analyze("US$2 Shr").events(), IsEmpty());  // before the trigger
+}
+
+TEST_F(ExtractorTest, TheLongestTriggerOfARuleAtAPositionWins) {
+  v1::ArticleAnalysis a = Analyze("Shr loss US$2 vs US$1");
+  ASSERT_THAT(a.events(), SizeIs(1));
+  EXPECT_EQ(a.events(0).attributes().at("metric"), "shr loss");
+  ASSERT_THAT(a.events(0).evidence(), SizeIs(1));
+  EXPECT_EQ(a.events(0).evidence(0).trigger(), "Shr loss");
 }
 
 TEST_F(ExtractorTest, BindSwitchesPacks) {

@@ -38,6 +38,10 @@ struct SlotInfo {
   bool prefer_object = false;   // nearest fitting mention after the trigger, else nearest before
   // Entity attributes (key, value) that keep a mention out of the slot.
   std::vector<std::pair<std::string, std::string>> exclude;
+  // A body trigger whose window has no mention for the slot takes the title's first one.
+  bool from_title = false;
+  // Non-zero: the mention begins after the trigger, at most max_gap bytes after its end.
+  uint32_t max_gap = 0;
 };
 
 struct EventInfo {
@@ -51,6 +55,7 @@ struct EventInfo {
   std::string trigger_attribute;    // attribute that receives the trigger word, if any
   // trigger_attribute's value by lower-cased trigger text (absent: the trigger lower-cased).
   std::vector<std::pair<std::string, std::string>> trigger_values;  // sorted by key
+  bool line_start = false;  // triggers count only at the start of a line (table rows)
   size_t key_slot = 0;  // the first required slot (else 0): events merge within its value
 };
 

@@ -213,6 +213,7 @@ absl::Status Compiler::AddEvent(const EventRule& rule) {
   info.id = rule.id();
   info.type = rule.type();
   info.topic = rule.topic();
+  info.line_start = rule.line_start();
   if (rule.window().kind_case() == v1::rules::Window::kBytes) {
     if (rule.window().bytes() == 0 || rule.window().bytes() > 100000) {
       return Fail(rule.window(), rule.id(), "window bytes must be between 1 and 100000");
@@ -253,6 +254,11 @@ absl::Status Compiler::AddEvent(const EventRule& rule) {
       }
       s.exclude.emplace_back(ex.substr(0, eq), ex.substr(eq + 1));
     }
+    s.from_title = slot.from_title();
+    if (slot.max_gap() > 64) {
+      return Fail(slot, rule.id(), absl::StrCat("slot '", slot.name(), "': max_gap must be at most 64"));
+    }
+    s.max_gap = slot.max_gap();
     info.slots.push_back(std::move(s));
   }
   for (const std::string& name : rule.require_any()) {

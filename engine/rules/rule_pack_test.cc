@@ -416,6 +416,39 @@ TEST(CompileRulePackTest, CompilesAMinimalPack) {
   EXPECT_TRUE(p.model->events[0].same_sentence);
 }
 
+TEST(CompileRulePackTest, TableRowOptionsReachTheModel) {
+  auto pack = CompileRulePack(With(BasePack(), "table.yaml", R"yaml(events:
+  - id: event.table
+    type: earnings
+    triggers: [Shr]
+    line_start: true
+    slots:
+      - {name: value, types: [MONEY], required: true}
+      - {name: company, types: [ORG], from_title: true, max_gap: 3}
+)yaml"));
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  const auto& events = (*pack)->model->events;
+  ASSERT_THAT(events, SizeIs(2));
+  const auto& table = events[0].id == "event.table" ? events[0] : events[1];
+  EXPECT_TRUE(table.line_start);
+  ASSERT_THAT(table.slots, SizeIs(2));
+  EXPECT_FALSE(table.slots[0].from_title);
+  EXPECT_TRUE(table.slots[1].from_title);
+  EXPECT_EQ(table.slots[1].max_gap, 3u);
+  EXPECT_EQ(table.slots[0].max_gap, 0u);
+}
+
+TEST(CompileRulePackTest, MaxGapIsBounded) {
+  ExpectPackError(With(BasePack(), "gap.yaml", R"yaml(events:
+  - id: event.gap
+    type: earnings
+    triggers: [Shr]
+    slots:
+      - {name: value, types: [MONEY], required: true, max_gap: 65}
+)yaml"),
+                  "gap.yaml:6: rule event.gap: ", "max_gap must be at most 64");
+}
+
 TEST(CompileRulePackTest, VersionIsAStableContentHash) {
   auto a = CompileRulePack(BasePack());
   auto b = CompileRulePack(BasePack());
