@@ -1,11 +1,25 @@
 #include "engine/extract/event_merge.h"
 
 #include <deque>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 
 namespace wirescan::extract {
+
+namespace {
+
+// Attribute values agree when equal, or when one is the other stated approximately (a
+// figure's canonical "~5000000000 CNY" for 约50亿元 and "5000000000 CNY" for 50亿元).
+bool ValuesAgree(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  if (!a.empty() && a.front() == '~') a.remove_prefix(1);
+  if (!b.empty() && b.front() == '~') b.remove_prefix(1);
+  return a == b;
+}
+
+}  // namespace
 
 bool EventsAgree(const v1::Event& a, const v1::Event& b) {
   if (a.type() != b.type()) return false;
@@ -15,7 +29,7 @@ bool EventsAgree(const v1::Event& a, const v1::Event& b) {
   for (const auto& [k, v] : small) {
     auto it = large.find(k);
     if (it == large.end()) continue;
-    if (it->second != v) return false;
+    if (!ValuesAgree(it->second, v)) return false;
     shared = true;
   }
   return shared;
@@ -50,7 +64,10 @@ MergeStats MergeEvents(const std::vector<std::string>& key_attributes,
     std::string key;
     if (!key_attributes[i].empty()) {
       auto it = e->attributes().find(key_attributes[i]);
-      if (it != e->attributes().end()) key = it->second;
+      if (it != e->attributes().end()) {
+        key = it->second;
+        if (!key.empty() && key.front() == '~') key.erase(0, 1);  // agrees with the exact value
+      }
     }
     std::deque<int>& bucket = buckets[{e->type(), std::move(key)}];
     int into = -1;

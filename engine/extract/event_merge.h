@@ -32,7 +32,7 @@ MergeStats MergeEvents(const std::vector<std::string>& key_attributes,
                        google::protobuf::RepeatedPtrField<v1::Event>* events);
 
 // Whether two events state the same thing: same type, no attribute with two values, at least
-// one attribute in common.
+// one attribute in common. A value and the same value stated approximately ("~" + value) agree.
 bool EventsAgree(const v1::Event& a, const v1::Event& b);
 
 }  // namespace wirescan::extract

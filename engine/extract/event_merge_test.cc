@@ -44,6 +44,17 @@ TEST(EventsAgreeTest, SharedAttributesMustBeEqual) {
   EXPECT_FALSE(EventsAgree(subset, type));
 }
 
+TEST(EventsAgreeTest, AnApproximateValueAgreesWithTheExactOne) {
+  v1::Event exact = Make("funding", {{"company", "A"}, {"amount", "5000000000 CNY"}}, 0);
+  v1::Event about = Make("funding", {{"company", "A"}, {"amount", "~5000000000 CNY"}}, 5);
+  v1::Event other = Make("funding", {{"company", "A"}, {"amount", "~6000000000 CNY"}}, 9);
+  v1::Event at_least = Make("funding", {{"company", "A"}, {"amount", ">=5000000000 CNY"}}, 12);
+  EXPECT_TRUE(EventsAgree(exact, about));
+  EXPECT_TRUE(EventsAgree(about, exact));
+  EXPECT_FALSE(EventsAgree(about, other));
+  EXPECT_FALSE(EventsAgree(exact, at_least));  // a bound is not the value
+}
+
 TEST(MergeEventsTest, MergesIntoTheFirstKeepingEvidenceAndMentions) {
   google::protobuf::RepeatedPtrField<v1::Event> events;
   *events.Add() = Make("investment", {{"company", "A"}, {"amount", "1 USD"}}, 0);
