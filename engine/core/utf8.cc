@@ -58,7 +58,7 @@ std::string RepairUtf8(std::string_view text, size_t* replaced) {
   return out;
 }
 
-char32_t DecodeAt(std::string_view text, size_t pos, size_t* len) {
+char32_t DecodeAtSlow(std::string_view text, size_t pos, size_t* len) {
   if (pos >= text.size()) {
     *len = 0;
     return 0;
@@ -83,7 +83,7 @@ char32_t DecodeAt(std::string_view text, size_t pos, size_t* len) {
   }
 }
 
-char32_t DecodeBefore(std::string_view text, size_t end, size_t* len) {
+char32_t DecodeBeforeSlow(std::string_view text, size_t end, size_t* len) {
   if (end == 0) {
     *len = 0;
     return 0;

@@ -533,6 +533,14 @@ constexpr NumberWord kNumberWords[] = {
     {"sixty", 60, true},     {"seventy", 70, true},    {"eighty", 80, true},
     {"ninety", 90, true},
 };
+// NumberWordOf's quick reject (length 3..9, first letter e f n o s t z) holds for every entry.
+static_assert([] {
+  for (const NumberWord& n : kNumberWords) {
+    if (n.text.size() < 3 || n.text.size() > 9) return false;
+    if (std::string_view("efnostz").find(n.text[0]) == std::string_view::npos) return false;
+  }
+  return true;
+}());
 
 // The whole ASCII word at `p` (letters only), or empty.
 std::string_view WordAt(std::string_view t, size_t p) {
@@ -544,7 +552,14 @@ std::string_view WordAt(std::string_view t, size_t p) {
   return t.substr(p, q - p);
 }
 const NumberWord* NumberWordOf(std::string_view w) {
-  if (w.empty()) return nullptr;
+  // Most words asked about are not number words: reject them by length (3..9) and first letter
+  // (e, f, n, o, s, t, z) before the list.
+  if (w.size() < 3 || w.size() > 9) return nullptr;
+  constexpr uint32_t kFirst = 1u << ('e' - 'a') | 1u << ('f' - 'a') | 1u << ('n' - 'a') |
+                              1u << ('o' - 'a') | 1u << ('s' - 'a') | 1u << ('t' - 'a') |
+                              1u << ('z' - 'a');
+  unsigned char c = static_cast<unsigned char>(w[0]) | 0x20;
+  if (c < 'a' || c > 'z' || (kFirst >> (c - 'a') & 1) == 0) return nullptr;
   for (const NumberWord& n : kNumberWords) {
     if (AsciiEqualsIgnoreCase(w, n.text)) return &n;
   }
