@@ -162,6 +162,13 @@ size_t DecimalPointAt(std::string_view t, size_t pos) {
 
 // mantissa * 10^exp10 rounded once, by the standard library's correctly rounded parser.
 double ToDouble(uint64_t mantissa, int exp10) {
+  // Clinger's fast path: a mantissa below 2^53 and a power of ten up to 10^22 are both exact
+  // doubles, so one multiplication or division is correctly rounded: the value from_chars
+  // gives, without formatting and parsing.
+  if (mantissa <= (uint64_t{1} << 53) && exp10 >= -22 && exp10 <= 22) {
+    double m = static_cast<double>(mantissa);
+    return exp10 >= 0 ? m * kPow10[exp10] : m / kPow10[-exp10];
+  }
   char buf[64];
   char* p = std::to_chars(buf, buf + 30, mantissa).ptr;
   *p++ = 'e';

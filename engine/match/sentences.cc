@@ -16,10 +16,23 @@ bool IsAbbreviation(std::string_view text, size_t dot) {
   while (start > 0 && core::IsAsciiAlpha(static_cast<unsigned char>(text[start - 1]))) --start;
   std::string_view word = text.substr(start, dot - start);
   if (word.size() == 1 && word[0] >= 'A' && word[0] <= 'Z') return true;
+  // Most words before a full stop are lower-case ("said."): of the list, only "vs", "approx"
+  // and "est" start with a lower-case letter, and none is longer than six letters.
+  if (word.size() < 2 || word.size() > 6) return false;
+  if (word[0] >= 'a' && word[0] <= 'z' && word[0] != 'v' && word[0] != 'a' && word[0] != 'e') {
+    return false;
+  }
   static constexpr std::string_view kAbbreviations[] = {
       "Co", "Corp", "Inc", "Ltd", "Bhd", "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "No", "vs",
       "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
       "Gov", "Sen", "Rep", "Jr", "Sr", "approx", "est", "Dept", "Gen", "Lt", "Col", "Nos"};
+  static_assert([] {
+    for (std::string_view a : kAbbreviations) {
+      if (a.size() < 2 || a.size() > 6) return false;
+      if (a[0] >= 'a' && a[0] <= 'z' && a[0] != 'v' && a[0] != 'a' && a[0] != 'e') return false;
+    }
+    return true;
+  }());
   for (std::string_view a : kAbbreviations) {
     if (word == a) return true;
   }
