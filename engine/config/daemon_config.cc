@@ -567,6 +567,9 @@ absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
   WS_RETURN_IF_ERROR(CheckBounds(check, pipeline, "pipeline.shutdown_timeout_ms",
                                  pipeline.shutdown_timeout_ms(), kMinShutdownTimeoutMs,
                                  kMaxShutdownTimeoutMs));
+  WS_RETURN_IF_ERROR(CheckBounds(check, pipeline, "pipeline.record_budget_ms",
+                                 pipeline.record_budget_ms(), kMinRecordBudgetMs,
+                                 kMaxRecordBudgetMs));
 
   // Metrics and pass-through client properties.
   {
@@ -651,6 +654,7 @@ void ApplyDefaults(DaemonConfig* config) {
   if (pipeline->shutdown_timeout_ms() == 0) {
     pipeline->set_shutdown_timeout_ms(kDefaultShutdownTimeoutMs);
   }
+  if (pipeline->record_budget_ms() == 0) pipeline->set_record_budget_ms(kDefaultRecordBudgetMs);
 
   DefaultString(config->mutable_metrics_address(), kDefaultMetricsAddress);
 

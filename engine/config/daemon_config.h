@@ -70,6 +70,7 @@ inline constexpr uint32_t kDefaultQueueCapacity = 4096;   // messages (perf/RESU
 inline constexpr uint32_t kDefaultBatchSize = 64;         // messages
 inline constexpr uint32_t kDefaultCommitIntervalMs = 1000;
 inline constexpr uint32_t kDefaultShutdownTimeoutMs = 10000;
+inline constexpr uint32_t kDefaultRecordBudgetMs = 10000;  // CPU time per record's extraction
 inline constexpr std::string_view kDefaultMetricsAddress = "127.0.0.1:9464";
 inline constexpr uint32_t kDefaultAdminThreads = 2;
 inline constexpr uint32_t kDefaultAdminMaxConnections = 64;
@@ -89,6 +90,7 @@ inline constexpr uint32_t kMinQueueBudget = 16, kMaxQueueBudget = 1u << 22;
 inline constexpr uint32_t kMinBatchSize = 1, kMaxBatchSize = 4096;  // and <= queue_capacity
 inline constexpr uint32_t kMinCommitIntervalMs = 10, kMaxCommitIntervalMs = 60000;
 inline constexpr uint32_t kMinShutdownTimeoutMs = 100, kMaxShutdownTimeoutMs = 600000;
+inline constexpr uint32_t kMinRecordBudgetMs = 10, kMaxRecordBudgetMs = 600000;
 inline constexpr uint32_t kMinMaxRecordBytes = 1, kMaxMaxRecordBytes = 64 * 1024 * 1024;
 inline constexpr size_t kMaxTopicNameLength = 249;  // Kafka's limit
 inline constexpr uint32_t kMinAdminThreads = 1, kMaxAdminThreads = 16;

@@ -249,6 +249,9 @@ TEST_F(DaemonConfigTest, PipelineBoundsNameFieldAndBounds) {
       {"shutdown_timeout_ms: 99", "pipeline.shutdown_timeout_ms: must be in [100, 600000], got 99"},
       {"shutdown_timeout_ms: 600001",
        "pipeline.shutdown_timeout_ms: must be in [100, 600000], got 600001"},
+      {"record_budget_ms: 9", "pipeline.record_budget_ms: must be in [10, 600000], got 9"},
+      {"record_budget_ms: 600001",
+       "pipeline.record_budget_ms: must be in [10, 600000], got 600001"},
   };
   for (const auto& [line, fragment] : cases) {
     SCOPED_TRACE(line);
@@ -272,9 +275,12 @@ TEST_F(DaemonConfigTest, PipelineBoundsAreInclusive) {
                                              "  queue_capacity: 65536\n"
                                              "  batch_size: 4096\n"
                                              "  commit_interval_ms: 10\n"
-                                             "  shutdown_timeout_ms: 600000\n");
+                                             "  shutdown_timeout_ms: 600000\n"
+                                             "  record_budget_ms: 600000\n");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->pipeline().workers(), 64u);
+  EXPECT_EQ(config->pipeline().record_budget_ms(), 600000u);
+  EXPECT_TRUE(Load(absl::StrCat(kMinimal, "pipeline:\n  record_budget_ms: 10\n")).ok());
 }
 
 // ----------------------------------------------------------------------------- the rest
@@ -398,6 +404,16 @@ TEST_F(DaemonConfigTest, BadEnvValuesNameTheVariable) {
     ASSERT_FALSE(config.ok());
     EXPECT_EQ(config.status().message(), message);
   }
+}
+
+TEST_F(DaemonConfigTest, RecordBudgetFromEnvironment) {
+  ExpectError(kMinimal, {{"WIRESCAN_PIPELINE__RECORD_BUDGET_MS", "5"}},
+              "WIRESCAN_PIPELINE__RECORD_BUDGET_MS: pipeline.record_budget_ms: ",
+              "must be in [10, 600000], got 5");
+  absl::StatusOr<DaemonConfig> config =
+      Load(kMinimal, {{"WIRESCAN_PIPELINE__RECORD_BUDGET_MS", "250"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->pipeline().record_budget_ms(), 250u);
 }
 
 TEST_F(DaemonConfigTest, ValidationErrorFromEnvNamesTheVariable) {
@@ -532,6 +548,7 @@ TEST_F(DaemonConfigTest, DefaultsApplied) {
   EXPECT_EQ(config->pipeline().batch_size(), 64u);
   EXPECT_EQ(config->pipeline().commit_interval_ms(), 1000u);
   EXPECT_EQ(config->pipeline().shutdown_timeout_ms(), 10000u);
+  EXPECT_EQ(config->pipeline().record_budget_ms(), 10000u);
   EXPECT_EQ(config->metrics_address(), "127.0.0.1:9464");
   EXPECT_EQ(config->admin().threads(), 2u);
   EXPECT_EQ(config->admin().max_connections(), 64u);
