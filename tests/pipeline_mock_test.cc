@@ -189,8 +189,9 @@ struct Input {
   std::map<PartitionOffset, size_t> at;  // (partition, offset) -> index into records
 };
 
-// Produces records[i] to partition i % partitions; offsets from the delivery reports.
-void Load(const std::string& bootstrap, Input* input) {
+// Produces records[i] (i >= first) to partition i % partitions; offsets from the delivery
+// reports.
+void Load(const std::string& bootstrap, Input* input, size_t first = 0) {
   struct Reports {
     std::vector<PartitionOffset> where;
     int failures = 0;
@@ -214,7 +215,7 @@ void Load(const std::string& bootstrap, Input* input) {
   });
   rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
   ASSERT_NE(producer, nullptr) << err;
-  for (size_t i = 0; i < input->records.size(); ++i) {
+  for (size_t i = first; i < input->records.size(); ++i) {
     const Record& r = input->records[i];
     for (;;) {
       rd_kafka_resp_err_t e = rd_kafka_producev(
@@ -232,7 +233,7 @@ void Load(const std::string& bootstrap, Input* input) {
   EXPECT_EQ(rd_kafka_flush(producer, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_destroy(producer);
   EXPECT_EQ(reports.failures, 0);
-  for (size_t i = 0; i < reports.where.size(); ++i) {
+  for (size_t i = first; i < reports.where.size(); ++i) {
     ASSERT_GE(reports.where[i].second, 0) << "record " << i << " not delivered";
     input->at[reports.where[i]] = i;
   }
@@ -493,6 +494,12 @@ class PipelineMockTest : public ::testing::Test {
                                     {"heartbeat.interval.ms", "500"}};
     producer_ = {{"bootstrap.servers", cluster_.bootstrap()}};
     Load(cluster_.bootstrap(), &input_);
+  }
+  // Appends `records` to the input topic (after Prepare).
+  void Append(std::vector<Record> records) {
+    const size_t first = input_.records.size();
+    for (Record& r : records) input_.records.push_back(std::move(r));
+    Load(cluster_.bootstrap(), &input_, first);
   }
 
   // What the outputs say about the inputs.
@@ -977,6 +984,146 @@ TEST_F(PipelineMockTest, OutputsTheBrokerRefusesBecomeDeadLetters) {
     refusals += n;
   }
   EXPECT_GT(refusals, 0);
+  ExpectCommittedAtEnd();
+}
+
+// One sentence of `bytes` full of triggers, figures and aliases of the shipped rules (as in
+// engine/extract/extractor_work_test.cc): the slowest text per byte there is, about half a
+// second of extraction per MB in a release build.
+std::string DenseSentence(size_t bytes) {
+  static constexpr std::string_view kUnit =
+      "TSMC will invest US$1.5 billion and Samsung plans to spend 20% more, while Intel raises "
+      "capacity by 30,000 wafers per month in Taiwan and 台積電投資120億美元, JCET revenue rose 5% "
+      "to $2 billion, a tariff of 25% on China, export controls on Huawei, ";
+  std::string s;
+  while (s.size() + kUnit.size() <= bytes) s.append(kUnit);
+  return s;
+}
+
+// A valid article whose body is one dense sentence of `bytes`.
+Record SlowArticle(const std::string& id, size_t bytes) {
+  Record r;
+  r.key = id;
+  r.value = absl::StrCat(R"({"id":")", id, R"(","title":"Worst case","body":")",
+                         DenseSentence(bytes), R"("})");
+  return r;
+}
+
+// g. A 10 ms record budget: three 512 KB dense sentences (a quarter of a second each in a
+// release build, far more under ASan) among good articles on three partitions are dead letters
+// `too_slow`, with the input unchanged; the good ones (a few thousand budget steps: they never
+// even read the clock) are analysed, and every offset is committed.
+TEST_F(PipelineMockTest, RecordsOverTheBudgetAreDeadLetteredTooSlow) {
+  options_.record_budget_ms = 10;
+  std::vector<Record> records = MakeRecords(90, /*with_bad=*/false);
+  for (size_t i : {10, 32, 54}) {  // partitions 1, 2, 0
+    records[i] = SlowArticle(absl::StrCat("slow-", i), 512 << 10);
+    records[i].dlq_reason = "too_slow";
+  }
+  Prepare("too-slow", 3, std::move(records));
+  const auto start = Clock::now();
+  PipelineRun run(options_, producer_);
+  ASSERT_TRUE(run.Wait(start + kRunDeadline))
+      << "did not exit when idle within 60 s; " << CountersText(run.counters());
+  std::printf("too-slow: ran %.1f s; %s\n",
+              std::chrono::duration<double>(Clock::now() - start).count(),
+              CountersText(run.counters()).c_str());
+  EXPECT_TRUE(run.status().ok()) << run.status();
+  const auto out = ReadAll(cluster_.bootstrap(), outputs_);
+  // Per message: a slow record has exactly one output, a dead letter with reason too_slow and
+  // its bytes and key unchanged; a good one is analysed.
+  const Accounting a = Account(out, /*exactly_once=*/true, /*require_all=*/true);
+  EXPECT_EQ(a.dead_letters, 3u);
+  EXPECT_EQ(a.dead_letter_reasons.count("too_slow") ? a.dead_letter_reasons.at("too_slow") : 0,
+            3);
+  EXPECT_EQ(a.analyses, 87u);
+  const auto& c = run.counters();
+  EXPECT_EQ(c.too_slow.load(), 3u);
+  EXPECT_EQ(c.cancelled.load(), 0u);
+  EXPECT_EQ(c.analysed.load(), 87u);
+  EXPECT_EQ(c.delivered.load(), c.produced.load());
+  ExpectCommittedAtEnd();
+}
+
+// h. A stop while the only worker is deep in a long record (3 MB of dense sentence: seconds of
+// extraction, never too slow under a 600 s budget): the shutdown budget (400 ms) cancels it, Run
+// returns promptly and OK, the record has no output and is not committed (nor is anything after
+// it), and the offsets before it are. A restart with a 10 ms budget (the operator's fix)
+// dead-letters it too_slow and analyses the rest: every offset has exactly one output.
+TEST_F(PipelineMockTest, StopMidRecordCancelsItUncommitted) {
+  options_.workers = 1;
+  options_.exit_when_idle = false;
+  options_.record_budget_ms = 600000;
+  options_.shutdown_timeout_ms = 400;
+  constexpr uint64_t kGood = 20;
+  std::vector<Record> good = MakeRecords(2 * kGood, /*with_bad=*/false);
+  std::vector<Record> later(good.begin() + kGood, good.end());
+  good.resize(kGood);
+  Record slow = SlowArticle("slow", 3 << 20);
+  slow.dlq_reason = "too_slow";  // after the restart
+  slow.expect_prefix = true;     // 3 MB: its dead letter keeps a prefix
+  later.insert(later.begin(), std::move(slow));
+  Prepare("stop-mid-record", 1, std::move(good));
+  const auto start = Clock::now();
+  {
+    PipelineRun run(options_, producer_);
+    // The slow record comes only once the first records are analysed and delivered: then the
+    // stop lands while the worker is in it (the queue hands it over at once; the drain before
+    // the cancel waits 300 ms, the record takes seconds), and the outputs before it are out.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          const auto& c = run.counters();
+          return (c.analysed.load() >= kGood && c.delivered.load() == c.produced.load()) ||
+                 run.done();
+        },
+        start + kRunDeadline))
+        << CountersText(run.counters());
+    ASSERT_FALSE(run.done()) << run.status();
+    Append(std::move(later));
+    ASSERT_TRUE(WaitFor([&] { return run.counters().consumed.load() > kGood || run.done(); },
+                        start + kRunDeadline))
+        << CountersText(run.counters());
+    const auto stop_at = Clock::now();
+    run.RequestStop();
+    // Generous: without the cancel, Run returns only once the record is done.
+    ASSERT_TRUE(run.Wait(stop_at + std::chrono::seconds(30))) << "Run did not return after stop";
+    const double stop_s = std::chrono::duration<double>(Clock::now() - stop_at).count();
+    std::printf("stop-mid-record: returned %.2f s after the stop; %s\n", stop_s,
+                CountersText(run.counters()).c_str());
+    EXPECT_TRUE(run.status().ok()) << run.status();
+    const auto& c = run.counters();
+    EXPECT_EQ(c.analysed.load(), kGood) << "the slow record was finished, not cancelled";
+    EXPECT_EQ(c.cancelled.load(), 1u);
+    EXPECT_EQ(c.too_slow.load(), 0u);
+    EXPECT_EQ(c.dead_letters.load(), 0u);
+    EXPECT_EQ(c.delivered.load(), c.produced.load());
+  }
+  {
+    const auto out = ReadAll(cluster_.bootstrap(), outputs_);
+    const Accounting a = Account(out, /*exactly_once=*/true, /*require_all=*/false);
+    EXPECT_EQ(a.analyses, kGood);
+    EXPECT_EQ(a.dead_letters, 0u);
+    for (const auto& [where, n] : a.primary) {
+      EXPECT_LT(where.second, static_cast<int64_t>(kGood)) << "an output at or after the slow one";
+    }
+    const auto committed = Committed(cluster_.bootstrap(), group_, input_);
+    EXPECT_EQ(committed.count(0) ? committed.at(0) : -2, static_cast<int64_t>(kGood))
+        << "committed past the abandoned record, or not up to it";
+  }
+  // The restart reads the abandoned record again.
+  options_.exit_when_idle = true;
+  options_.record_budget_ms = 10;
+  const auto restart = Clock::now();
+  PipelineRun again(options_, producer_);
+  ASSERT_TRUE(again.Wait(restart + kRunDeadline))
+      << "the restart did not exit when idle within 60 s; " << CountersText(again.counters());
+  EXPECT_TRUE(again.status().ok()) << again.status();
+  EXPECT_EQ(again.counters().too_slow.load(), 1u);
+  EXPECT_EQ(again.counters().analysed.load(), kGood);
+  const auto out = ReadAll(cluster_.bootstrap(), outputs_);
+  const Accounting a = Account(out, /*exactly_once=*/true, /*require_all=*/true);
+  EXPECT_EQ(a.analyses, 2 * kGood);
+  EXPECT_EQ(a.dead_letters, 1u);
   ExpectCommittedAtEnd();
 }
 

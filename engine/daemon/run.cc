@@ -451,6 +451,7 @@ pipeline::PipelineOptions OptionsFromConfig(const v1::config::DaemonConfig& cfg)
   o.batch_size = cfg.pipeline().batch_size();
   o.commit_interval_ms = static_cast<int>(cfg.pipeline().commit_interval_ms());
   o.shutdown_timeout_ms = static_cast<int>(cfg.pipeline().shutdown_timeout_ms());
+  o.record_budget_ms = static_cast<int>(cfg.pipeline().record_budget_ms());
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -14,6 +15,7 @@
 #include "engine/core/spsc_queue.h"
 #include "engine/core/strings.h"
 #include "engine/core/thread.h"
+#include "engine/core/work_budget.h"
 #include "engine/emit/encoder.h"
 #include "engine/emit/output_limits.h"
 #include "engine/extract/extractor.h"
@@ -106,6 +108,11 @@ struct PartitionState {
   // queued instead of processing them (the next owner reads them again), so a rebalance waits
   // only for the outputs already in flight. Release/acquire: pairs with the worker's check.
   std::atomic<bool> revoking{false};
+  // Set by ws:consumer when the work on this partition must end now (the shutdown's or a
+  // revoke's deadline, a lost partition): the record being extracted stops at its budget's next
+  // check (core::WorkBudget) and is abandoned with the rest of the queue, uncommitted. Relaxed:
+  // a flag, no data is published with it.
+  std::atomic<bool> cancel{false};
   // Consumer thread only:
   std::deque<rd_kafka_message_t*> overflow;  // fetched while paused; no slot yet
   bool paused = false;
@@ -252,12 +259,19 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
-  void WaitDrained(PartitionState* p, Clock::time_point deadline) {
+  // True once the partition's queue is empty and every offset of it completed.
+  bool WaitDrained(PartitionState* p, Clock::time_point deadline) {
     while (Clock::now() < deadline && !fatal_.load(std::memory_order_acquire)) {
       Settle(p);
-      if (p->queue.Size() == 0 && p->tracker.Empty()) return;
+      if (p->queue.Size() == 0 && p->tracker.Empty()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    return false;
+  }
+  // Ends the work on every partition (PartitionState::cancel), the revoked ones included.
+  void CancelAll() {
+    for (auto& [tp, p] : partitions_) p->cancel.store(true, std::memory_order_relaxed);
+    for (auto& p : retired_) p->cancel.store(true, std::memory_order_relaxed);
   }
 
   void AddCollector();
@@ -280,6 +294,9 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
   // queued messages may still reference them; released once the workers and the sink stopped.
   std::vector<std::shared_ptr<PartitionState>> retired_;
   std::atomic<bool> fatal_{false};  // set by ws:delivery or a worker, read by ws:consumer
+  // Once stopping: the end of the shutdown budget, which bounds the whole shutdown, the revoke
+  // of the consumer's close included (it waits for no budget of its own). Consumer thread.
+  std::optional<Clock::time_point> shutdown_deadline_;
 };
 
 // A worker thread and the partitions it owns.
@@ -366,7 +383,8 @@ class PipelineManager::Impl::Worker {
     while (n < owner_->options_.batch_size) {
       Item* item = p->queue.Front();
       if (item == nullptr) break;
-      if (p->revoking.load(std::memory_order_acquire)) {
+      if (p->revoking.load(std::memory_order_acquire) ||
+          p->cancel.load(std::memory_order_relaxed)) {
         item->slot->skipped = true;  // never committed: it stays pending
         rd_kafka_message_destroy(item->message);
       } else {
@@ -567,8 +585,32 @@ class PipelineManager::Impl::Worker {
       return;
     }
     if (view.source.empty()) view.source = opt.default_source;
+    // The record's budget: its CPU time, and the partition's cancel flag (shutdown, revoke).
+    core::WorkBudget budget(core::ThreadCpuClock(), &p.cancel);
+    budget.Arm(int64_t{opt.record_budget_ms} * 1000000);
     absl::StatusOr<const v1::ArticleAnalysis*> analysed =
-        extractor_.Analyze(view, {.include_text = opt.include_text});
+        extractor_.Analyze(view, {.include_text = opt.include_text, .budget = &budget});
+    if (budget.stop() == core::WorkBudget::Stop::kCancelled) {
+      // Abandoned as if never started: no output, the slot stays pending, so neither it nor any
+      // later offset of the partition is committed; a restart (or the next owner) reads it again.
+      slot->input = nullptr;
+      slot->skipped = true;
+      rd_kafka_message_destroy(item.message);
+      c.cancelled.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (budget.stop() == core::WorkBudget::Stop::kTooSlow) {
+      // The last line of defence against a record whose extraction would hold the partition
+      // (extraction is linear, but a 4 MiB record dense with triggers still takes seconds).
+      ProduceDeadLetter(slot, source, "too_slow",
+                        absl::StrCat("extraction stopped after ", budget.spent_nanos() / 1000000,
+                                     " ms of CPU time (pipeline.record_budget_ms ",
+                                     opt.record_budget_ms, ")"),
+                        kDeadLetter);
+      c.too_slow.fetch_add(1, std::memory_order_relaxed);
+      owner_->Complete(slot);
+      return;
+    }
     if (!analysed.ok()) {  // unreachable in practice
       ProduceDeadLetter(slot, source, "extract_failed", core::StdSv(analysed.status().message()),
                         kDeadLetter);
@@ -737,8 +779,11 @@ void PipelineManager::Impl::OnAssigned(const std::vector<TopicPartition>& partit
 }
 
 void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) {
-  // Finish what is in the queues (bounded), commit the completed watermark, then let go.
-  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_timeout_ms);
+  // Finish what is in the queues (bounded), commit the completed watermark, then let go. At
+  // shutdown, within what is left of its budget: not a second budget.
+  const auto deadline = shutdown_deadline_.has_value()
+                            ? *shutdown_deadline_
+                            : Clock::now() + std::chrono::milliseconds(options_.shutdown_timeout_ms);
   std::map<TopicPartition, int64_t> commits;
   for (const TopicPartition& tp : partitions) {
     auto it = partitions_.find(tp);
@@ -758,6 +803,10 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
       if (next >= 0) p.done = next;
       if (p.done > p.committed) commits[tp] = p.done;
     }
+    // Let go: a record still being extracted (the wait timed out, or the partition is lost) is
+    // abandoned at its budget's next check instead of producing outputs for a partition that
+    // is no longer ours; the next owner processes it.
+    p.cancel.store(true, std::memory_order_relaxed);
   }
   if (!commits.empty()) {
     absl::Status s = source_->Commit(commits, /*sync=*/true);
@@ -962,19 +1011,37 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
   stopping_.store(true, std::memory_order_release);
   core::LogInfo(idle_exit ? "input drained" : "stopping", ": draining ", partitions_.size(),
                 " partition(s)");
-  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_timeout_ms);
+  // One budget for the whole shutdown. The workers drain their queues until a reserve before
+  // its end (a quarter of it, at most 1 s); then the records still being extracted are
+  // cancelled (core::WorkBudget: a worker deep in a long record stops at its next step report)
+  // and the reserve goes to flushing the outputs already produced, committing and leaving.
+  const auto timeout = std::chrono::milliseconds(options_.shutdown_timeout_ms);
+  const auto deadline = Clock::now() + timeout;
+  shutdown_deadline_ = deadline;
+  const auto drain_deadline =
+      deadline - std::min<std::chrono::milliseconds>(timeout / 4, std::chrono::seconds(1));
   for (auto& [tp, p] : partitions_) {
     if (!p->paused) source_->Pause(tp);
     p->paused = true;
     DropOverflow(p.get());
   }
-  for (auto& [tp, p] : partitions_) WaitDrained(p.get(), deadline);
+  bool drained = true;
+  for (auto& [tp, p] : partitions_) drained &= WaitDrained(p.get(), drain_deadline);
+  if (!drained) {
+    if (!fatal_.load(std::memory_order_acquire)) {
+      core::LogWarning("shutdown: not drained within its budget of ", options_.shutdown_timeout_ms,
+                       " ms less the reserve; cancelling the records still queued or in "
+                       "progress (not committed: they are reprocessed after a restart)");
+    }
+    CancelAll();
+  }
   int remaining_ms = static_cast<int>(std::max<int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
   absl::Status flushed = flush(remaining_ms);
   if (!flushed.ok()) core::LogWarning("flush: ", flushed.message());
   CommitProgress(/*sync=*/true);
-  source_->Close();  // revokes: the handler commits again (a no-op if nothing changed)
+  source_->Close();  // revokes (within the same deadline): commits again if anything changed
+  CancelAll();       // nothing is committed from here on: whatever still runs is abandoned
   for (auto& w : workers_) w->Stop();
   sink->Abort();
   // Whatever the workers did not reach (a drain that timed out) is released, never committed.

@@ -77,7 +77,13 @@ struct PipelineOptions {
   size_t queue_budget = 0;       // across partitions (QueueCapacityFor); 0: queue_capacity each
   size_t batch_size = 64;
   int commit_interval_ms = 1000;
+  // The whole shutdown (drain, flush, commit, leave the group), from the stop request: records
+  // still being extracted near its end are cancelled (never committed, reprocessed after a
+  // restart). A revoke waits at most this long for its partitions' work too.
   int shutdown_timeout_ms = 10000;
+  // CPU time of the worker thread one record's extraction may take (core::WorkBudget); a record
+  // over it is dead-lettered `too_slow`. <= 0: no limit.
+  int record_budget_ms = 10000;
   bool exit_when_idle = false;  // return once every assigned partition is drained and committed
   // Baseline for benchmarks: every input is produced unchanged to the analysis topic, through
   // the same consumer, queues, workers, producer and commits, with no parsing or extraction.
@@ -102,6 +108,9 @@ struct PipelineCounters {
   std::atomic<uint64_t> delivery_failures{0};
   std::atomic<uint64_t> refused{0};       // outputs refused for what they are (dead-lettered)
   std::atomic<uint64_t> cut_analyses{0};  // analyses produced without some mentions/events
+  std::atomic<uint64_t> too_slow{0};      // records over record_budget_ms (dead-lettered)
+  // Records abandoned part-way by a shutdown or revoke deadline (not committed: reprocessed).
+  std::atomic<uint64_t> cancelled{0};
   std::atomic<uint64_t> pauses{0};
   std::atomic<uint64_t> commits{0};
 };

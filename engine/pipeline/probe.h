@@ -44,10 +44,11 @@ class PipelineProbe {
   };
   TopicMetrics ForOutputTopic(const std::string& topic);
 
-  // Dead-letter reasons: the parser's (parse::RecordErrorName) and kOutputReasons. An unknown
-  // reason counts as "extract_failed".
+  // Dead-letter reasons: the parser's (parse::RecordErrorName) and the pipeline's own,
+  // kOutputReasons (too_slow: over the record budget). An unknown reason counts as
+  // "extract_failed".
   static constexpr std::string_view kOutputReasons[] = {
-      "extract_failed", "output_too_large", "output_refused", "dead_letter_refused"};
+      "extract_failed", "output_too_large", "output_refused", "dead_letter_refused", "too_slow"};
   metrics::Counter* DeadLetter(std::string_view reason);
   metrics::Counter* CutAnalyses() { return cut_analyses_.get(); }
   metrics::Histogram* ProcessingSeconds() { return processing_.get(); }
