@@ -44,7 +44,7 @@ QUIET = {"log_level": 2}
 DLQ_REASONS = frozenset(
     ["not_json", "not_object", "missing_body", "empty_body", "wrong_type", "too_large",
      "invalid_utf8", "extract_failed", "output_too_large", "output_refused",
-     "dead_letter_refused"])
+     "dead_letter_refused", "too_slow"])
 H_DLQ_TRUNCATED = "wirescan-dlq-truncated"
 H_DLQ_ORIGINAL_SIZE = "wirescan-dlq-original-size"
 

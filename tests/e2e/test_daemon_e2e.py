@@ -18,6 +18,9 @@ Scenarios (names or numbers; all by default):
   6 oversized       default Kafka size settings: two 1.04 MB bad records (dead letters keep a
                     prefix) and an article whose analysis is over 1 MB (cut) among good ones on
                     three partitions: one output each, daemon alive, SIGTERM exit 0
+  7 too_slow        pipeline.record_budget_ms 10: two 600 KB sentences dense with triggers and
+                    figures among good articles are dead letters `too_slow` (bytes unchanged),
+                    the good ones are analysed, all committed; record_budget_ms 5: exit 78
 
 Prints one line per scenario and then `N passed, N failed[, N skipped]`; exits 1 on any failure.
 Without WIRESCAN_BIN every scenario is skipped (exit 0). --self-test runs scenarios 1 and 4 against
@@ -526,6 +529,85 @@ def s_oversized(ctx, deadline):
         reader.close()
 
 
+DENSE_UNIT = ("TSMC will invest US$1.5 billion and Samsung plans to spend 20% more, while Intel "
+              "raises capacity by 30,000 wafers per month in Taiwan and 台積電投資120億美元, JCET "
+              "revenue rose 5% to $2 billion, a tariff of 25% on China, export controls on Huawei, ")
+
+
+def s_too_slow(ctx, deadline):
+    """One partition: good, slow, good, slow, good x3, with a 10 ms record budget. A slow record
+    is one 600 KB sentence full of triggers and figures (a third of a second of extraction in a
+    release build); a good one never reaches the budget's first clock reading."""
+    samples = h.SOURCE_DIR / "deploy" / "samples"
+    good = [l for l in (samples / "articles.ndjson").read_bytes().split(b"\n") if l.strip()]
+    unit = DENSE_UNIT.encode()
+    body = (unit * (600000 // len(unit))).decode()
+    records, want = [], {}  # offset -> expected dead-letter reason, or None for an analysis
+    for i in range(7):
+        if i in (1, 3):
+            ident = f"e2e-slow-{i}"
+            value = json.dumps({"id": ident, "title": "Worst case", "body": body,
+                                "source": "wirescan-e2e"}, ensure_ascii=False,
+                               separators=(",", ":")).encode()
+            want[i] = "too_slow"
+        else:
+            obj = json.loads(good[i % len(good)])
+            obj["id"] = ident = f"{obj['id']}#slow{i}"
+            value = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+            want[i] = None
+        records.append((ident.encode(), value))
+    t = Topics(ctx, "tooslow", 1, 1)
+    loaded = h.produce_records(ctx.bootstrap, t.input, 1, records, keep_values=True)
+    # Out of range: the daemon refuses to start (78, a configuration error) and says why.
+    bad_cfg = t.config(ctx)
+    bad_cfg["pipeline"]["record_budget_ms"] = 5
+    bad = ctx.daemon("tooslow-config", bad_cfg)
+    bad.start()
+    rc = bad.wait(deadline.cap(30))
+    if rc != 78 or "pipeline.record_budget_ms" not in bad.stderr_tail(5):
+        bad.stop()
+        raise Failed(f"record_budget_ms 5: exit {rc}, expected 78: {bad.stderr_tail(3)}")
+    cfg = t.config(ctx)
+    cfg["pipeline"]["record_budget_ms"] = 10
+    d = ctx.daemon("tooslow", cfg)
+    t0 = time.monotonic()
+    d.start()
+    reader = t.reader(ctx)
+    reader.sample_every = 1
+    try:
+        h.wait_committed(ctx.bootstrap, t.group, loaded, min(60, deadline.left()), deadline)
+        reader.catch_up(30, deadline)
+        failures = []
+        for i, reason in want.items():
+            src = (t.input, 0, i)
+            dl, nan = reader.dlq.get(src, []), reader.analyses.get(src, 0)
+            if reason is None:
+                if nan != 1 or dl:
+                    failures.append(f"good record at offset {i}: {nan} analyses, {len(dl)} dead "
+                                    f"letters ({[x[2] for x in dl]})")
+                continue
+            if len(dl) != 1 or nan:
+                failures.append(f"slow record at offset {i}: {len(dl)} dead letters, {nan} analyses")
+                continue
+            key, value, got, msg = dl[0]
+            if got != reason:
+                failures.append(f"offset {i}: reason {got!r}, expected {reason!r} ({msg!r})")
+            if value != loaded.values[0][i] or key != loaded.keys[0][i]:
+                failures.append(f"offset {i}: the dead letter's key or bytes differ from the input")
+            if "record_budget_ms" not in (msg or ""):
+                failures.append(f"offset {i}: {h.H_DLQ_MESSAGE} {msg!r} does not name the budget")
+        if not d.alive():
+            failures.append(f"daemon died (exit {d.returncode()}): {d.stderr_tail(5)}")
+        f2, stats = final_checks(ctx, t, loaded, reader, deadline, allow_duplicates=False)
+        stop_expect_zero(d, failures)
+        require(failures + f2)
+        return (f"2 slow records dead-lettered too_slow, 5 good analysed, all committed; "
+                f"record_budget_ms 5 refused (exit 78); SIGTERM exit 0 "
+                f"({time.monotonic() - t0:.1f} s)")
+    finally:
+        reader.close()
+
+
 SCENARIOS = [
     ("all_accounted", s_all_accounted),
     ("kill9", s_kill9),
@@ -533,6 +615,7 @@ SCENARIOS = [
     ("bad_records", s_bad_records),
     ("shutdown", s_shutdown),
     ("oversized", s_oversized),
+    ("too_slow", s_too_slow),
 ]
 
 
