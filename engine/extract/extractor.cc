@@ -184,6 +184,7 @@ absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractO
     budget_ = &unlimited_;
   }
   event_ids_.clear();
+  orgs_.BeginArticle();
   if (out == &own_) {
     pool_.Reclaim(out, built_);
     built_.clear();
@@ -261,6 +262,14 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
                                 " matches; the rest of the field was not scanned"));
   }
 
+  // Alias precision: hits the rule says are not the entity (rules.proto EntityRule.not_before).
+  if (model_->has_alias_contexts) {
+    std::erase_if(hits_.entities, [&](const match::Hit& h) {
+      const EntityInfo& e = model_->entities[h.target];
+      return (!e.not_before.empty() || !e.not_after.empty()) &&
+             AliasBlocked(text, h.begin, h.end, e.not_before, e.not_after);
+    });
+  }
   token_hits_.clear();
   for (const match::Hit& h : hits_.tokens) token_hits_.push_back({h.begin, h.end, h.target});
   figures_.clear();
@@ -276,8 +285,27 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
     if (budget_->Spend(date_work)) return absl::OkStatus();
   }
 
+  org_names_.clear();
+  if (model_->orgs.enabled() && (!hits_.org_tokens.empty() || orgs_.known_count() > 0)) {
+    org_blocked_.clear();
+    for (const FigureMention& f : figures_) org_blocked_.push_back({f.begin, f.end});
+    for (const DateMention& d : dates_) org_blocked_.push_back({d.begin, d.end});
+    std::sort(org_blocked_.begin(), org_blocked_.end());
+    uint64_t org_work = 0;
+    orgs_.FindInField(
+        text, model_->orgs, hits_.org_tokens, hits_.entities,
+        [this](uint32_t e) {
+          const std::string& type = model_->entities[e].type;
+          return type == "ORG" ? EntityClass::kOrg
+                               : type == "PLACE" ? EntityClass::kPlace : EntityClass::kOther;
+        },
+        org_blocked_, hits_.sentence_ends, &org_names_, &org_work);
+    if (budget_->Spend(org_work)) return absl::OkStatus();
+  }
+
   // All candidates, resolved leftmost-longest across kinds: "US$1.15 billion" beats the place
-  // "US", "ASE Technology Holding" beats "ASE". On an exact tie a figure wins, then an entity.
+  // "US", "ASE Technology Holding" beats "ASE". On an exact tie a figure wins, then an entity;
+  // a name of the org grammar loses every tie (the gazetteer's mention of the same span wins).
   candidates_.clear();
   for (uint32_t i = 0; i < figures_.size(); ++i) {
     candidates_.push_back({figures_[i].begin, figures_[i].end, Candidate::kFigure, i});
@@ -290,6 +318,9 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   }
   for (uint32_t i = 0; i < dates_.size(); ++i) {
     candidates_.push_back({dates_[i].begin, dates_[i].end, Candidate::kDate, i});
+  }
+  for (uint32_t i = 0; i < org_names_.size(); ++i) {
+    candidates_.push_back({org_names_[i].begin, org_names_[i].end, Candidate::kOrgName, i});
   }
   // Dates compare by form, not by their index in dates_ (which is in no particular order).
   auto rank = [this](const Candidate& c) {
@@ -347,6 +378,7 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
         Assign(m->mutable_rule_id(), DateFormRuleId(dates_[c.index].form));
         break;
       }
+      case Candidate::kOrgName: FillOrgMention(org_names_[c.index], m); break;
       case Candidate::kFigure: {
         const FigureMention& f = figures_[c.index];
         Assign(m->mutable_type(), FigureTypeName(f.type));
@@ -382,6 +414,25 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   }
   if (!hits_.triggers.empty()) AssembleEvents(name, text, first_mention, out->article().id(), out);
   return absl::OkStatus();
+}
+
+void Extractor::FillOrgMention(const OrgName& name, v1::Mention* m) {
+  const KnownOrg& k = orgs_.known(name.known);
+  Assign(m->mutable_type(), "ORG");
+  Assign(m->mutable_rule_id(), OrgFormRuleId(name.form));
+  auto* attributes = m->mutable_attributes();
+  if (k.entity >= 0) {
+    const EntityInfo& e = model_->entities[k.entity];
+    Assign(m->mutable_canonical(), e.canonical);
+    for (const auto& [key, value] : e.attributes) attributes->try_emplace(key, value);
+    (*attributes)["entity"] = e.id;
+  } else {
+    Assign(m->mutable_canonical(), k.canonical);
+    // Slots can keep names beyond the gazetteer out (exclude: [discovered=true]).
+    (*attributes)["discovered"] = "true";
+  }
+  if (!k.ticker.empty()) attributes->try_emplace("ticker", k.ticker);
+  if (!k.exchange.empty()) attributes->try_emplace("exchange", k.exchange);
 }
 
 v1::Mention* Extractor::AddMention(const Candidate& c, v1::ArticleAnalysis* out, bool* ready) {
@@ -774,7 +825,9 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
       *e->add_mentions() = m;
       (*e->mutable_attributes())[ev.slots[si].name] = m.canonical();
       if (e->primary_entity().empty() && !m.has_figure() && m.type() != "DATE") {
-        e->set_primary_entity(m.rule_id());
+        // A name of the org grammar keys by its gazetteer entity when it has one.
+        auto entity = m.attributes().find("entity");
+        e->set_primary_entity(entity != m.attributes().end() ? entity->second : m.rule_id());
       }
     }
   }

@@ -22,6 +22,7 @@
 #include "engine/extract/figures.h"
 #include "engine/extract/mention_pool.h"
 #include "engine/extract/model.h"
+#include "engine/extract/org_names.h"
 #include "engine/match/rule_set.h"
 #include "wirescan/v1/analysis.pb.h"
 
@@ -66,8 +67,8 @@ class Extractor {
   struct Candidate {
     uint32_t begin;
     uint32_t end;
-    enum Kind : uint8_t { kFigure, kEntity, kPattern, kDate } kind;
-    uint32_t index;  // entity/pattern index, or index into figures_ / dates_
+    enum Kind : uint8_t { kFigure, kEntity, kPattern, kDate, kOrgName } kind;
+    uint32_t index;  // entity/pattern index, or index into figures_ / dates_ / org_names_
   };
   absl::Status AnalyzeField(std::string_view name, std::string_view text, std::string_view source,
                             v1::ArticleAnalysis* out);
@@ -86,6 +87,12 @@ class Extractor {
   std::vector<TokenHit> date_hits_;
   std::vector<DateMention> dates_;
   std::vector<Candidate> candidates_;
+  // The organisation-name grammar (org_names.h): per article, and the names of one field.
+  OrgFinder orgs_;
+  std::vector<OrgName> org_names_;
+  std::vector<std::pair<uint32_t, uint32_t>> org_blocked_;  // figure and date spans
+  // Writes an org-grammar mention's type, canonical name, rule id and attributes.
+  void FillOrgMention(const OrgName& name, v1::Mention* m);
   std::vector<int> chosen_;  // AssembleEvents: slot -> mention index (-1: none), per trigger
   // AssembleEvents, per field: for slot k of the pack (slot_base_[event] + slot), the field's
   // mentions it accepts, in text order; built when a large window first needs it

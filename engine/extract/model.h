@@ -12,6 +12,7 @@
 
 #include "engine/extract/dates.h"
 #include "engine/extract/figures.h"
+#include "engine/extract/org_names.h"
 
 namespace wirescan::extract {
 
@@ -20,6 +21,10 @@ struct EntityInfo {
   std::string type;       // "ORG"
   std::string canonical;  // "JCET Group"
   std::vector<std::pair<std::string, std::string>> attributes;  // sorted by key
+  // Alias precision (rules.proto EntityRule.not_before / not_after): a hit with one of these
+  // right after / right before it is not this entity.
+  std::vector<std::string> not_before;
+  std::vector<std::string> not_after;
 };
 
 struct PatternInfo {
@@ -72,7 +77,9 @@ struct Model {
   std::string version;  // Content hash of the rule files.
   FigureGrammar grammar;
   DateGrammar dates;
+  OrgGrammar orgs;
   std::vector<EntityInfo> entities;
+  bool has_alias_contexts = false;  // some entity has not_before / not_after
   std::vector<PatternInfo> patterns;
   std::vector<EventInfo> events;
   std::vector<CueInfo> cues;

@@ -185,6 +185,7 @@ void Hits::Clear() {
   regexes.clear();
   date_words.clear();
   cues.clear();
+  org_tokens.clear();
   sentence_ends.clear();
   truncated = false;
 }
@@ -246,6 +247,7 @@ int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned
     case PatternKind::kTrigger: h.triggers.push_back({begin, end, info.target}); break;
     case PatternKind::kDateToken: h.date_words.push_back({begin, end, info.target}); break;
     case PatternKind::kCue: h.cues.push_back({begin, end, info.target}); break;
+    case PatternKind::kOrgToken: h.org_tokens.push_back({begin, end, info.target}); break;
     case PatternKind::kRegex: break;  // handled above
   }
   return 0;
@@ -351,6 +353,7 @@ absl::Status Matcher::Scan(std::string_view text, Hits* out) {
   SortHits(&out->tokens);
   SortHits(&out->triggers);
   SortHits(&out->cues);
+  SortHits(&out->org_tokens);
   SortHits(&out->regexes);
   // A regex that can end at several places reports once per end; keep the longest per start.
   out->regexes.erase(std::unique(out->regexes.begin(), out->regexes.end(),

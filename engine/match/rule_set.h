@@ -30,6 +30,7 @@ enum class PatternKind : uint8_t {
   kRegex,        // target: pattern rule index
   kDateToken,    // target: DateGrammar token index
   kCue,          // target: event cue index (Model::cues)
+  kOrgToken,     // target: OrgGrammar token index
 };
 
 // Word-boundary requirements checked on each hit (outside the automaton: wrapping thousands of
@@ -108,6 +109,7 @@ struct Hits {
   std::vector<Hit> regexes;
   std::vector<Hit> date_words;
   std::vector<Hit> cues;
+  std::vector<Hit> org_tokens;
   std::vector<uint32_t> sentence_ends;  // Offsets just past each sentence end (sentences.h).
   bool truncated = false;               // The hit limit was reached; later hits dropped.
   void Clear();

@@ -104,6 +104,7 @@ class Compiler {
   absl::Status AddEntity(const EntityRule& rule);
   absl::Status AddPattern(const PatternRule& rule);
   absl::Status AddDates();
+  absl::Status AddOrgNames();
   absl::Status AddEvent(const EventRule& rule);
   absl::Status AddCue(const v1::rules::EventCue& cue);
   absl::Status CheckExample(const Example& ex);
@@ -143,9 +144,20 @@ absl::Status Compiler::AddEntity(const EntityRule& rule) {
   if (rule.canonical().empty()) return Fail(rule, rule.id(), "missing 'canonical'");
   if (rule.aliases().empty()) return Fail(rule, rule.id(), "needs at least one alias");
   const uint32_t index = static_cast<uint32_t>(model_.entities.size());
-  extract::EntityInfo info{rule.id(), rule.type(), rule.canonical(), {}};
+  extract::EntityInfo info{rule.id(), rule.type(), rule.canonical(), {}, {}, {}};
   for (const auto& [k, v] : rule.attributes()) info.attributes.emplace_back(k, v);
   std::sort(info.attributes.begin(), info.attributes.end());
+  for (bool before : {true, false}) {
+    const auto& words = before ? rule.not_before() : rule.not_after();
+    for (const std::string& w : words) {
+      if (w.empty() || HasEdgeSpace(w) || !core::IsValidUtf8(w)) {
+        return Fail(rule, rule.id(), absl::StrCat(before ? "not_before" : "not_after", " '", w,
+                                                  "' is empty, not UTF-8 or has edge spaces"));
+      }
+      (before ? info.not_before : info.not_after).push_back(w);
+      model_.has_alias_contexts = true;
+    }
+  }
   model_.entities.push_back(std::move(info));
   if (rule.type() == "ORG") ++pack_->stats.organisations;
 
@@ -388,6 +400,39 @@ absl::Status Compiler::AddDates() {
   return absl::OkStatus();
 }
 
+absl::Status Compiler::AddOrgNames() {
+  std::vector<const v1::rules::OrgNameVocabulary*> vocabularies;
+  const v1::rules::OrgNameVocabulary* where = nullptr;
+  for (const auto& file : pack_->files) {
+    if (!file->has_org_names()) continue;
+    vocabularies.push_back(&file->org_names());
+    if (where == nullptr) where = &file->org_names();
+  }
+  const SourceMap& sources = pack_->sources;
+  WS_ASSIGN_OR_RETURN(model_.orgs, extract::OrgGrammar::Build(
+                                       vocabularies, [&sources](const google::protobuf::Message& m) {
+                                         return sources.Locate(m);
+                                       }));
+  if (!model_.orgs.enabled()) return absl::OkStatus();
+  // The forms' rule ids belong to the pack: slots and examples can name them.
+  for (extract::OrgForm form : extract::kAllOrgForms) {
+    WS_RETURN_IF_ERROR(ClaimId(*where, std::string(extract::OrgFormRuleId(form))));
+  }
+  const auto& tokens = model_.orgs.tokens();
+  for (uint32_t i = 0; i < tokens.size(); ++i) {
+    const extract::OrgToken& t = tokens[i];
+    match::PatternSpec spec;
+    spec.expression = t.text;
+    const bool latin_word = t.kind == extract::OrgToken::Kind::kLegal ||
+                            t.kind == extract::OrgToken::Kind::kName;
+    spec.info = {match::PatternKind::kOrgToken,
+                 latin_word ? LatinBoundaries(t.text, false) : uint8_t{match::kNoBoundary}, i, 0};
+    spec.origin = absl::StrCat("org_names vocabulary '", t.text, "'");
+    specs_.push_back(std::move(spec));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Compiler::Run() {
   for (const auto& file : pack_->files) {
     for (const auto& rule : file->entities()) WS_RETURN_IF_ERROR(AddEntity(rule));
@@ -396,6 +441,7 @@ absl::Status Compiler::Run() {
     for (const auto& rule : file->patterns()) WS_RETURN_IF_ERROR(AddPattern(rule));
   }
   WS_RETURN_IF_ERROR(AddDates());
+  WS_RETURN_IF_ERROR(AddOrgNames());
   for (const auto& file : pack_->files) {
     for (const auto& rule : file->events()) WS_RETURN_IF_ERROR(AddEvent(rule));
   }
