@@ -399,6 +399,21 @@ void OrgFinder::FindEnglish(Ctx& c, size_t di, std::vector<OrgName>* out) {
   int32_t entity = c.OrgEntityAt(begin, canonical_end, end, &entity_end);
   if (entity >= 0 && entity_end == end) return;  // the gazetteer's own mention
   std::string_view canonical = text.substr(begin, canonical_end - begin);
+  std::string titled;
+  if (form == OrgForm::kHeadline) {
+    // "KESTREL MICRO DEVICES" -> "Kestrel Micro Devices": words of four letters or more in
+    // title case (after a hyphen too), shorter ones kept as acronyms ("BMC INDUSTRIES").
+    titled.assign(canonical);
+    for (size_t i = 0; i < titled.size();) {
+      size_t j = i;
+      while (j < titled.size() && titled[j] != ' ' && titled[j] != '-') ++j;
+      if (j - i >= 4) {
+        for (size_t q = i + 1; q < j; ++q) titled[q] = absl::ascii_tolower(titled[q]);
+      }
+      i = j + 1;
+    }
+    canonical = titled;
+  }
   uint32_t k = Intern(canonical, entity, true);
   if (first_end_[k] == 0 && field_of_[k] == field_) first_end_[k] = end;
   out->push_back({begin, end, form, k});
