@@ -25,7 +25,7 @@ floors=()
 if [[ "$split" == "TRAIN" ]]; then
   floors=(
     --min topic.earn.precision=0.98 --min topic.earn.recall=0.66
-    --min topic.acq.precision=0.80 --min topic.acq.recall=0.29
+    --min topic.acq.precision=0.80 --min topic.acq.recall=0.60
     --min topic.trade.precision=0.68 --min topic.trade.recall=0.24
   )
 fi
