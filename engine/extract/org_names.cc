@@ -1,6 +1,7 @@
 #include "engine/extract/org_names.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,15 @@ bool HasLetter(std::string_view w) {
 
 bool In(const absl::flat_hash_set<std::string>& set, std::string_view word) {
   return set.contains(core::Sv(word));
+}
+
+// Whether the lower-case form of `word` is in `set` (whose entries are lower case), without
+// allocating: words longer than any name word are in no set.
+bool InLower(const absl::flat_hash_set<std::string>& set, std::string_view word) {
+  char lower[kMaxWordBytes];
+  if (word.size() > sizeof lower) return false;
+  for (size_t i = 0; i < word.size(); ++i) lower[i] = absl::ascii_tolower(word[i]);
+  return In(set, std::string_view(lower, word.size()));
 }
 
 bool WordCharAt(std::string_view text, size_t pos) {
@@ -286,26 +296,33 @@ struct OrgFinder::Ctx {
 };
 
 uint32_t OrgFinder::Intern(std::string_view canonical, int32_t entity, bool english) {
-  std::string key = entity >= 0 ? absl::StrCat("\x01", entity) : std::string(canonical);
-  auto [it, inserted] = by_key_.try_emplace(std::move(key), static_cast<uint32_t>(known_.size()));
-  if (inserted) {
-    KnownOrg k;
-    k.canonical = std::string(canonical);
-    k.entity = entity;
-    k.english = english;
-    if (english) {
-      for (size_t p = 0; p < canonical.size();) {
-        size_t q = canonical.find(' ', p);
-        if (q == std::string_view::npos) q = canonical.size();
-        if (q > p) k.words.emplace_back(canonical.substr(p, q - p));
-        p = q + 1;
-      }
-    }
-    known_.push_back(std::move(k));
-    field_of_.push_back(field_);
-    first_end_.push_back(0);
+  // The key: the entity ("\x01" and its index) or the canonical; looked up before it is copied.
+  char entity_key[16];
+  std::string_view key = canonical;
+  if (entity >= 0) {
+    entity_key[0] = '\x01';
+    char* e = std::to_chars(entity_key + 1, entity_key + sizeof entity_key, entity).ptr;
+    key = std::string_view(entity_key, static_cast<size_t>(e - entity_key));
   }
-  return it->second;
+  if (auto found = by_key_.find(core::Sv(key)); found != by_key_.end()) return found->second;
+  const auto index = static_cast<uint32_t>(known_.size());
+  by_key_.emplace(std::string(key), index);
+  KnownOrg k;
+  k.canonical = std::string(canonical);
+  k.entity = entity;
+  k.english = english;
+  if (english) {
+    for (size_t p = 0; p < canonical.size();) {
+      size_t q = canonical.find(' ', p);
+      if (q == std::string_view::npos) q = canonical.size();
+      if (q > p) k.words.emplace_back(canonical.substr(p, q - p));
+      p = q + 1;
+    }
+  }
+  known_.push_back(std::move(k));
+  field_of_.push_back(field_);
+  first_end_.push_back(0);
+  return index;
 }
 
 void OrgFinder::FindEnglish(Ctx& c, size_t di, std::vector<OrgName>* out) {
@@ -345,7 +362,7 @@ void OrgFinder::FindEnglish(Ctx& c, size_t di, std::vector<OrgName>* out) {
     if (bare.empty()) break;
     const bool connector = In(c.g.connectors_, bare);
     if (!connector && !Capitalised(bare)) break;
-    if (In(c.g.not_starts_, absl::AsciiStrToLower(core::Sv(bare)))) break;  // "SHARE TRADING IN"
+    if (InLower(c.g.not_starts_, bare)) break;  // "SHARE TRADING IN"
     // A word ending in "." ends the sentence before the name ("...Co Ltd. Kestrel Inc"),
     // unless it is a designator of the final chain ("Co., Ltd.") or an abbreviation ("U.S.").
     const bool designator = In(c.g.designators_, bare);
@@ -368,8 +385,7 @@ void OrgFinder::FindEnglish(Ctx& c, size_t di, std::vector<OrgName>* out) {
   auto is_designator = [&](std::string_view bare) { return In(c.g.designators_, bare); };
   while (first + 1 < n) {
     std::string_view bare = Bare(word_text(first));
-    std::string lower = absl::AsciiStrToLower(core::Sv(bare));
-    if (In(c.g.not_starts_, lower) || In(c.g.connectors_, bare)) {
+    if (InLower(c.g.not_starts_, bare) || In(c.g.connectors_, bare)) {
       ++first;
     } else {
       break;
@@ -384,7 +400,7 @@ void OrgFinder::FindEnglish(Ctx& c, size_t di, std::vector<OrgName>* out) {
   if (!name_word) return;
   if (In(c.g.connectors_, Bare(word_text(last - 1)))) return;
   // One generic word is no name ("Financial Corp" after a lower-case word).
-  if (last - first == 1 && In(c.g.not_short_, absl::AsciiStrToLower(core::Sv(Bare(word_text(first)))))) {
+  if (last - first == 1 && InLower(c.g.not_short_, Bare(word_text(first)))) {
     return;
   }
   bool capitals = true;
@@ -690,11 +706,10 @@ void OrgFinder::FindShortForms(Ctx& c, std::vector<OrgName>* out) {
     const size_t start = from;
     if (!o.words.empty()) {
       const std::string& w = o.words[0];
-      std::string lower = absl::AsciiStrToLower(w);
       // The first word alone only of a longer name, four letters or more ("Pan" of "Pan Am"
       // is no name); a name's whole canonical is searched too.
-      const bool alone = o.words.size() >= 2 && w.size() >= 4 && !In(c.g.not_short_, lower) &&
-                         !In(c.g.not_starts_, lower);
+      const bool alone = o.words.size() >= 2 && w.size() >= 4 && !InLower(c.g.not_short_, w) &&
+                         !InLower(c.g.not_starts_, w);
       if (alone || o.words.size() == 1) {
         search(w, 1);
       } else {

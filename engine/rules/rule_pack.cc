@@ -427,6 +427,13 @@ absl::Status Compiler::AddOrgNames() {
                             t.kind == extract::OrgToken::Kind::kName;
     spec.info = {match::PatternKind::kOrgToken,
                  latin_word ? LatinBoundaries(t.text, false) : uint8_t{match::kNoBoundary}, i, 0};
+    if (latin_word) {
+      // A designator reads a name only after a space ("Kestrel Inc", "Devices, Inc."): scanning
+      // for " Co" rather than "Co" spares Hyperscan the "Co" of every "Corp", "COMPANY" and
+      // "ECONOMY" (two-letter literals are the costliest kind), and the hit is the word alone.
+      spec.expression = absl::StrCat(" ", t.text);
+      spec.hit_length = static_cast<uint32_t>(t.text.size());
+    }
     spec.origin = absl::StrCat("org_names vocabulary '", t.text, "'");
     specs_.push_back(std::move(spec));
   }
