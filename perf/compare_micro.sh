@@ -8,7 +8,9 @@
 # --preset release --target extract_bench). The binaries run alternately, ROUNDS times, each
 # benchmark with --benchmark_repetitions=3 (medians); the table gives the median over rounds of
 # those medians in MB/s (CPU time), the new/old ratio, and the matcher / bare-scan ratio the
-# targets are about. Skips with a message when ../shared/corpus is absent.
+# targets are about. The benchmarks run on en, zh (the corpora) and dense (perf/dense_corpus.py,
+# build/perf-data/dense.ndjson: 1,500 articles at the seeds' density, made by this tree's
+# generator, the same input for both trees). Skips with a message when ../shared/corpus is absent.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,11 +31,18 @@ for lang in en zh; do
     mv "$data/$lang.ndjson.tmp" "$data/$lang.ndjson"
   fi
 done
+# The dense corpus (perf/dense_corpus.py), regenerated when the generator changed.
+if [[ ! -s "$data/dense.ndjson" || perf/dense_corpus.py -nt "$data/dense.ndjson" ]]; then
+  python3 perf/dense_corpus.py --lang all --profile seed --seed 1 --articles 1500 \
+    -o "$data/dense.ndjson.tmp"
+  mv "$data/dense.ndjson.tmp" "$data/dense.ndjson"
+fi
 out="$(mktemp -d)"
 for round in $(seq "$rounds"); do
   for side in old new; do
     tree="${!side}"
     WIRESCAN_BENCH_EN="$data/en.ndjson" WIRESCAN_BENCH_ZH="$data/zh.ndjson" \
+      WIRESCAN_BENCH_DENSE="$data/dense.ndjson" \
       WIRESCAN_RULES="$tree/rules" WIRESCAN_BENCH_CACHE="$out/cache-$side" \
       "$tree/build/release/perf/extract_bench" \
       --benchmark_filter='HsScan|MatcherScan|FigureAssembly|ParseOnly|BM_Extract/|Serialize' \

@@ -7,8 +7,8 @@
 #   perf/count_instructions.sh [TREE=.] [BENCHMARK=BM_Extract/zh]
 #
 # Needs valgrind (not installed by deploy/setup.sh: `apt-get install valgrind`), the tree's
-# release build of extract_bench, and build/perf-data/{en,zh}.ndjson (perf/run_micro.sh makes
-# them). Under valgrind Hyperscan runs its AVX2 code, not AVX-512: the count is a proxy, the
+# release build of extract_bench, and build/perf-data/{en,zh,dense}.ndjson (perf/run_micro.sh
+# makes them; BENCHMARK .../dense reads the dense corpus). Under valgrind Hyperscan runs its AVX2 code, not AVX-512: the count is a proxy, the
 # timings in perf/RESULTS.md stay the measure. Prints "instructions_per_pass=N". ~10 s (zh), ~25 s (en).
 set -euo pipefail
 
@@ -29,7 +29,7 @@ done
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 WIRESCAN_BENCH_EN="$data/en.ndjson" WIRESCAN_BENCH_ZH="$data/zh.ndjson" \
-  WIRESCAN_RULES="$tree/rules" WIRESCAN_BENCH_CACHE="$out/cache" \
+  WIRESCAN_BENCH_DENSE="$data/dense.ndjson" WIRESCAN_RULES="$tree/rules" WIRESCAN_BENCH_CACHE="$out/cache" \
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
   --toggle-collect='wirescan::(anonymous namespace)::BM_*' \
   "$tree/build/release/perf/extract_bench" --benchmark_filter="^${benchmark}\$" \

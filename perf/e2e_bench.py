@@ -2,6 +2,7 @@
 """End-to-end benchmark of the wirescan daemon against a real broker (tests/kafka/broker.sh).
 
     /usr/bin/python3 perf/e2e_bench.py [--articles 50000] [--runs 3] [--bin PATH]
+                                       [--input corpora|dense|dense-sample|samples]
 
 Same broker, same machine, same config (workers, partitions, client settings) for both modes:
   (a) `wirescan run --passthrough --exit-when-idle`   the baseline (consume -> produce unchanged)
@@ -86,9 +87,22 @@ def create_output_topics(broker, run, nparts):
 
 
 def make_input(args, data_dir):
+    """--input corpora: the shared corpora (--lang all --seed 1, repeated to --articles);
+    dense / dense-sample: perf/dense_corpus.py --profile seed / sample, --articles distinct
+    articles (EN and ZH); samples: deploy/samples/articles.ndjson repeated. corpora falls back to
+    samples when --corpus is absent."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    if args.input in ("dense", "dense-sample"):
+        profile = "seed" if args.input == "dense" else "sample"
+        path = data_dir / f"e2e-{args.input}-{args.articles}.ndjson"
+        if not path.exists():
+            subprocess.run([sys.executable, str(ROOT / "perf/dense_corpus.py"), "--lang", "all",
+                            "--profile", profile, "--seed", "1", "--articles", str(args.articles),
+                            "-o", str(path) + ".tmp"], check=True)
+            os.rename(str(path) + ".tmp", path)
+        return path, f"perf/dense_corpus.py --profile {profile} --lang all --seed 1"
     corpus = Path(args.corpus)
-    if corpus.is_dir():
+    if args.input == "corpora" and corpus.is_dir():
         path = data_dir / f"e2e-all-{args.articles}.ndjson"
         if not path.exists():
             subprocess.run([sys.executable, str(ROOT / "tests/tools/corpus_to_ndjson.py"),
@@ -99,7 +113,8 @@ def make_input(args, data_dir):
         return path, "corpora (--lang all --seed 1)"
     path = data_dir / f"e2e-samples-{args.articles}.ndjson"
     harness.repeat_ndjson(ROOT / "deploy/samples/articles.ndjson", path, args.articles)
-    return path, "deploy/samples/articles.ndjson repeated (../shared/corpus absent)"
+    why = "" if args.input == "samples" else " (../shared/corpus absent)"
+    return path, f"deploy/samples/articles.ndjson repeated{why}"
 
 
 def read_lines(path):
@@ -357,6 +372,11 @@ def main():
     ap.add_argument("--partitions", type=int, default=6)
     ap.add_argument("--bin", default=str(ROOT / "build/release/engine/wirescan"))
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    ap.add_argument("--input", choices=["corpora", "dense", "dense-sample", "samples"],
+                    default="corpora",
+                    help="corpora: Reuters + Chinese (--corpus); dense: perf/dense_corpus.py at the "
+                         "seeds' density (~17 mentions/KB); dense-sample: at the samples' (~32); "
+                         "samples: deploy/samples/articles.ndjson repeated")
     ap.add_argument("--half-seconds", type=float, default=20.0,
                     help="duration of the paced half-load production")
     ap.add_argument("--daemon-env", action="append", default=[], metavar="K=V",

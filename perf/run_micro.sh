@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the extraction microbenchmarks (perf/extract_bench.cc) on the shared corpora and prints
-# the medians and the ratios against the targets.
+# the medians and the ratios against the targets, and on the dense corpus (perf/dense_corpus.py).
 #
 #   perf/run_micro.sh [extra benchmark flags, e.g. --benchmark_filter=Matcher]
 #
 # Run from anywhere; uses the release build (cmake --preset release). Converts
 # ../shared/corpus into build/perf-data/{en,zh}.ndjson if missing (en: every Reuters article with
-# a body; zh: every Chinese source). Skips with a message when ../shared/corpus is absent.
+# a body; zh: every Chinese source) and writes build/perf-data/dense.ndjson (1,500 articles,
+# --profile seed, ~4 MB) if missing or older than the generator. Skips with a message when ../shared/corpus is absent.
 # Env: MIN_TIME (default 0.5 s per benchmark), REPETITIONS (default 3), BENCH (binary path).
 set -euo pipefail
 
@@ -34,9 +35,16 @@ for lang in en zh; do
     mv "$data/$lang.ndjson.tmp" "$data/$lang.ndjson"
   fi
 done
+# The dense corpus (perf/dense_corpus.py), regenerated when the generator changed.
+if [[ ! -s "$data/dense.ndjson" || perf/dense_corpus.py -nt "$data/dense.ndjson" ]]; then
+  python3 perf/dense_corpus.py --lang all --profile seed --seed 1 --articles 1500 \
+    -o "$data/dense.ndjson.tmp"
+  mv "$data/dense.ndjson.tmp" "$data/dense.ndjson"
+fi
 
 out="$data/micro.json"
-WIRESCAN_BENCH_EN="$data/en.ndjson" WIRESCAN_BENCH_ZH="$data/zh.ndjson" WIRESCAN_RULES="$root/rules" \
+WIRESCAN_BENCH_EN="$data/en.ndjson" WIRESCAN_BENCH_ZH="$data/zh.ndjson" \
+      WIRESCAN_BENCH_DENSE="$data/dense.ndjson" WIRESCAN_RULES="$root/rules" \
   "$bench" --benchmark_min_time="${MIN_TIME:-0.5}" \
   --benchmark_repetitions="${REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
   --benchmark_out="$out" --benchmark_out_format=json "$@"
@@ -66,11 +74,11 @@ for r in runs:
 names = ["BM_HsScanEmptyCallback", "BM_MatcherScan", "BM_FigureAssembly", "BM_ParseOnly",
          "BM_Extract", "BM_Serialize"]
 print()
-print("| benchmark (median MB/s) | en (Reuters) | zh (Chinese) |")
-print("|---|---:|---:|")
+print("| benchmark (median MB/s) | en (Reuters) | zh (Chinese) | dense (EN+ZH, seeds' density) |")
+print("|---|---:|---:|---:|")
 for n in names:
-    cells = ["%.1f" % med[f"{n}/{l}"] if f"{n}/{l}" in med else "-" for l in ("en", "zh")]
-    print(f"| {n} | {cells[0]} | {cells[1]} |")
+    cells = ["%.1f" % med[f"{n}/{l}"] if f"{n}/{l}" in med else "-" for l in ("en", "zh", "dense")]
+    print(f"| {n} | {cells[0]} | {cells[1]} | {cells[2]} |")
 print()
 load = {}
 for r in runs:
