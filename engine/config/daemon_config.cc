@@ -1,5 +1,7 @@
 #include "engine/config/daemon_config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "engine/config/kafka_properties.h"
 #include "engine/core/status_macros.h"
 #include "engine/core/strings.h"
 #include "google/protobuf/descriptor.h"
@@ -245,6 +248,70 @@ absl::Status ApplyToMessage(const Environment& env, const std::string& prefix, M
   return absl::OkStatus();
 }
 
+// Every variable ApplyToMessage reads: the settable fields' names.
+void CollectVariables(const Descriptor* type, const std::string& prefix,
+                      std::vector<std::string>* out) {
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* field = type->field(i);
+    const std::string path =
+        prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated()) {
+      CollectVariables(field->message_type(), path, out);
+    } else if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_map()) {
+      out->push_back(EnvVarName(path));
+    }
+  }
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first (by name) WIRESCAN_* variable that is neither a key's override nor one of
+// kOtherVariables.
+absl::Status CheckUnknownVariables(const Environment& env) {
+  std::vector<std::string> known;
+  CollectVariables(DaemonConfig::descriptor(), "", &known);
+  std::vector<std::string> names = env.AllNames();
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    if (!absl::StartsWith(name, core::Sv(kEnvPrefix))) continue;
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    if (std::find(std::begin(kOtherVariables), std::end(kOtherVariables), name) !=
+        std::end(kOtherVariables)) {
+      continue;
+    }
+    bool other = false;
+    for (std::string_view prefix : kOtherVariablePrefixes) {
+      other |= absl::StartsWith(name, core::Sv(prefix));
+    }
+    if (other) continue;
+    std::string closest;
+    size_t best = 4;  // suggest only a near miss
+    for (const std::string& k : known) {
+      size_t d = EditDistance(name, k);
+      if (d < best) best = d, closest = k;
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": no such configuration key",
+        closest.empty() ? "" : absl::StrCat(" (did you mean ", closest, "?)"),
+        "; WIRESCAN_ + the key's path in capitals with __ between levels, e.g. "
+        "WIRESCAN_PIPELINE__WORKERS"));
+  }
+  return absl::OkStatus();
+}
+
 // ----------------------------------------------------------------------------- validation
 
 void DefaultString(std::string* field, std::string_view value) {
@@ -269,6 +336,13 @@ class Checker {
     if (sources_ == nullptr) return "";
     if (auto it = sources_->env.find(std::string(origin)); it != sources_->env.end()) {
       return absl::StrCat(it->second, ": ");
+    }
+    // A map entry ("kafka[security.protocol]", "output.event_topics[x]"): its key's line.
+    if (size_t open = origin.find('['); open != std::string_view::npos) {
+      size_t dot = origin.rfind('.', open);
+      std::string entry(origin.substr(dot == std::string_view::npos ? 0 : dot + 1));
+      std::string at = sources_->messages.LocateEntry(containing, entry);
+      if (at != "<unknown>") return absl::StrCat(at, ": ");
     }
     std::string located = sources_->messages.Locate(containing);
     // An empty document is recorded at line 0 (yaml-cpp's null mark): no line to point at.
@@ -363,6 +437,73 @@ absl::Status CheckPassThrough(const Checker& check, const DaemonConfig& config,
                            origin);
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+// The librdkafka properties of each client, as the clients will get them (engine/source,
+// engine/emit: ours first, they cannot be overridden; then `kafka`, then the client's own map),
+// applied to a throwaway client (kafka_properties.h).
+absl::Status CheckKafkaClients(const Checker& check, const DaemonConfig& config) {
+  using Properties = std::vector<std::pair<std::string, std::string>>;
+  struct Client {
+    KafkaClientType type;
+    std::string_view name;  // its map: "consumer" / "producer"
+    const google::protobuf::Map<std::string, std::string>* own;
+    Properties managed;
+  };
+  const Client clients[] = {
+      {KafkaClientType::kConsumer,
+       "consumer",
+       &config.consumer(),
+       {{"group.id", config.group_id()},
+        {"client.id", config.client_id()},
+        {"enable.auto.commit", "true"},
+        {"auto.commit.interval.ms", absl::StrCat(config.pipeline().commit_interval_ms())},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
+        {"partition.assignment.strategy", "cooperative-sticky"}}},
+      {KafkaClientType::kProducer,
+       "producer",
+       &config.producer(),
+       {{"client.id", config.client_id()}, {"enable.idempotence", "true"}}},
+  };
+  for (const Client& client : clients) {
+    Properties properties = client.managed;
+    // Property -> the map entry that set it ("kafka[linger.ms]"), for the error's location.
+    absl::flat_hash_map<std::string, std::string> origin;
+    auto add = [&](std::string_view map, const google::protobuf::Map<std::string, std::string>& m) {
+      std::vector<std::string> keys;
+      for (const auto& [key, value] : m) keys.push_back(key);
+      std::sort(keys.begin(), keys.end());
+      for (const std::string& key : keys) {
+        properties.emplace_back(key, m.at(key));
+        origin[key] = absl::StrCat(core::Sv(map), "[", key, "]");
+      }
+    };
+    add("kafka", config.kafka());
+    add(client.name, *client.own);
+    std::optional<KafkaPropertyProblem> problem = CheckKafkaProperties(client.type, properties);
+    if (!problem.has_value()) continue;
+    auto it = origin.find(problem->property);
+    if (it != origin.end()) {
+      std::string_view map = std::string_view(it->second).substr(0, it->second.find('['));
+      return check.Error(config, map, absl::StrCat("'", problem->property, "': ", problem->message),
+                         it->second);
+    }
+    // Not one property: point at the client's own map if it has entries, else at `kafka`.
+    std::string where = client.own->empty() ? "kafka" : std::string(client.name);
+    std::string first;
+    for (const auto& [key, value] : properties) {
+      if (auto o = origin.find(key); o != origin.end() && absl::StartsWith(o->second, where)) {
+        first = o->second;
+        break;
+      }
+    }
+    return check.Error(config, where,
+                       absl::StrCat("librdkafka refuses the ", core::Sv(client.name),
+                                    "'s properties: ", problem->message),
+                       first);
   }
   return absl::OkStatus();
 }
@@ -580,6 +721,7 @@ absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
   WS_RETURN_IF_ERROR(CheckPassThrough(check, config, "kafka", config.kafka()));
   WS_RETURN_IF_ERROR(CheckPassThrough(check, config, "consumer", config.consumer()));
   WS_RETURN_IF_ERROR(CheckPassThrough(check, config, "producer", config.producer()));
+  WS_RETURN_IF_ERROR(CheckKafkaClients(check, config));
   return absl::OkStatus();
 }
 
@@ -588,17 +730,35 @@ absl::Status ValidateWith(const DaemonConfig& config, const Checker& check) {
 // ----------------------------------------------------------------------------- public
 
 Environment Environment::Process() {
-  return Environment([](const char* name) -> const char* { return std::getenv(name); });
+  return Environment([](const char* name) -> const char* { return std::getenv(name); },
+                     [] {
+                       std::vector<std::string> names;
+                       for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+                         std::string_view entry(*e);
+                         names.emplace_back(entry.substr(0, entry.find('=')));
+                       }
+                       return names;
+                     });
 }
 
 Environment Environment::FromMap(absl::flat_hash_map<std::string, std::string> vars) {
   // Shared and never mutated, so the c_str() pointers stay valid for every copy.
   auto owned =
       std::make_shared<const absl::flat_hash_map<std::string, std::string>>(std::move(vars));
-  return Environment([owned](const char* name) -> const char* {
-    auto it = owned->find(name);
-    return it == owned->end() ? nullptr : it->second.c_str();
-  });
+  return Environment(
+      [owned](const char* name) -> const char* {
+        auto it = owned->find(name);
+        return it == owned->end() ? nullptr : it->second.c_str();
+      },
+      [owned] {
+        std::vector<std::string> names;
+        for (const auto& [name, value] : *owned) names.push_back(name);
+        return names;
+      });
+}
+
+std::vector<std::string> Environment::AllNames() const {
+  return names_ ? names_() : std::vector<std::string>{};
 }
 
 std::optional<std::string> Environment::Get(const std::string& name) const {
@@ -621,6 +781,7 @@ std::string EnvVarName(std::string_view path) {
 
 absl::Status ApplyEnvOverrides(const Environment& env, DaemonConfig* config,
                                ConfigSources* sources) {
+  WS_RETURN_IF_ERROR(CheckUnknownVariables(env));
   return ApplyToMessage(env, "", config, sources);
 }
 

@@ -20,7 +20,8 @@
 //     contain '=' (only the first one separates); ',' always separates entries.
 // A bad value is an error naming the variable:
 //   "WIRESCAN_PIPELINE__WORKERS: expected a non-negative integer, got 'x'".
-// Other WIRESCAN_* variables (WIRESCAN_RULES, WIRESCAN_BIN, ...) are not ours and are ignored.
+// Any other WIRESCAN_* variable is an error ("WIRESCAN_PIPELINE__WORKER: no such configuration
+// key (did you mean WIRESCAN_PIPELINE__WORKERS?)"), except those of kOtherVariables below.
 //
 // Defaults: proto3 cannot tell "absent" from zero, so an empty string / zero number left after
 // the overrides means "use the default" (see the kDefault* constants below). `rules_dir` stays
@@ -42,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -106,7 +108,20 @@ inline constexpr std::string_view kDisabledTopic = "-";
 inline constexpr std::string_view kManagedKafkaProperties[] = {
     "enable.auto.commit",  "enable.auto.offset.store",      "enable.idempotence",
     "group.id",            "bootstrap.servers",             "partition.assignment.strategy",
-    "enable.partition.eof", "auto.commit.interval.ms"};
+    "enable.partition.eof", "auto.commit.interval.ms",       "metadata.broker.list"};
+
+// WIRESCAN_* variables that name no configuration key but are not mistakes either: read by
+// wirescan itself (the default rule pack, the extract rules cache) or by this repository's
+// scripts and tests, which pass their environment on to the daemons they start. Any other
+// WIRESCAN_* variable that is not a key's override is an error (a typo must not be ignored).
+inline constexpr std::string_view kOtherVariables[] = {
+    "WIRESCAN_RULES",        "WIRESCAN_RULES_CACHE",   "WIRESCAN_BIN",
+    "WIRESCAN_SOURCE_DIR",   "WIRESCAN_BINARY_DIR",    "WIRESCAN_SANITIZED",
+    "WIRESCAN_FAKE_FAULT",   "WIRESCAN_COMMIT",
+    "WIRESCAN_KAFKA_HOME",   "WIRESCAN_KAFKA_VERSION", "WIRESCAN_KAFKA_HEAP",
+    "WIRESCAN_KAFKA_START_TIMEOUT", "WIRESCAN_PROMETHEUS_URL"};
+inline constexpr std::string_view kOtherVariablePrefixes[] = {
+    "WIRESCAN_E2E_", "WIRESCAN_CHAOS_", "WIRESCAN_BENCH_", "WIRESCAN_FUZZ", "WIRESCAN_APICURIO_"};
 
 // The reload token of `admin` (README.md, "Admin endpoint"): reload_token, or the content of
 // reload_token_file with surrounding whitespace removed; "" when neither is set.
@@ -125,7 +140,11 @@ class Environment {
   // until Get() has copied it.
   using Lookup = std::function<const char*(const char*)>;
 
-  explicit Environment(Lookup lookup) : lookup_(std::move(lookup)) {}
+  // The names of all variables that are set.
+  using Names = std::function<std::vector<std::string>()>;
+
+  explicit Environment(Lookup lookup, Names names = {})
+      : lookup_(std::move(lookup)), names_(std::move(names)) {}
 
   // The process environment (::getenv).
   static Environment Process();
@@ -134,9 +153,12 @@ class Environment {
 
   // The variable's value, or nullopt when it is unset.
   std::optional<std::string> Get(const std::string& name) const;
+  // Every variable that is set (none when constructed without `names`).
+  std::vector<std::string> AllNames() const;
 
  private:
   Lookup lookup_;
+  Names names_;
 };
 
 // The variable that overrides the field at `path` ("pipeline.workers" ->

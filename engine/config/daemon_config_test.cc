@@ -207,7 +207,7 @@ TEST_F(DaemonConfigTest, OutputTopicsMustBeValid) {
               "output.event_topic_prefix: 'events/' cannot start a topic name");
   ExpectError(base + "  event_topic_prefix: " + std::string(249, 'e') + "\n", "@:5: ",
               "output.event_topic_prefix:");
-  ExpectError(base + "  event_topics:\n    earnings: 'a b'\n", "@:5: ",
+  ExpectError(base + "  event_topics:\n    earnings: 'a b'\n", "@:6: ",
               "output.event_topics: event type 'earnings': invalid topic name 'a b'");
 }
 
@@ -356,7 +356,8 @@ TEST_F(DaemonConfigTest, ManagedKafkaPropertiesAreRejected) {
   for (const char* map : {"kafka", "consumer", "producer"}) {
     for (std::string_view key : kManagedKafkaProperties) {
       SCOPED_TRACE(absl::StrCat(map, " ", core::Sv(key)));
-      ExpectError(absl::StrCat(kMinimal, map, ":\n  ", core::Sv(key), ": 'x'\n"), "@:1: ",
+      // At the property's own line.
+      ExpectError(absl::StrCat(kMinimal, map, ":\n  ", core::Sv(key), ": 'x'\n"), "@:5: ",
                   absl::StrCat(map, ": '", core::Sv(key), "' is managed by wirescan"));
     }
   }
@@ -486,18 +487,18 @@ TEST_F(DaemonConfigTest, EnvReplacesRepeatedList) {
 TEST_F(DaemonConfigTest, EnvMergesMap) {
   absl::StatusOr<DaemonConfig> config = Load(std::string(kMinimal) +
                                                  "kafka:\n"
-                                                 "  security.protocol: SSL\n"
-                                                 "  ssl.ca.location: /etc/ca.pem\n",
+                                                 "  socket.timeout.ms: '30000'\n"
+                                                 "  socket.keepalive.enable: 'false'\n",
                                              {{"WIRESCAN_KAFKA",
-                                               "security.protocol=SASL_SSL,"
-                                               "sasl.jaas.config=a=b c=d"},
+                                               "socket.timeout.ms=20000,"
+                                               "sasl.kerberos.service.name=a=b c=d"},
                                               {"WIRESCAN_OUTPUT__EVENT_TOPICS", "earnings=e.x"}});
   ASSERT_TRUE(config.ok()) << config.status();
   const auto& kafka = config->kafka();
   EXPECT_EQ(kafka.size(), 3u);
-  EXPECT_EQ(kafka.at("security.protocol"), "SASL_SSL");      // replaced
-  EXPECT_EQ(kafka.at("ssl.ca.location"), "/etc/ca.pem");     // kept from the file
-  EXPECT_EQ(kafka.at("sasl.jaas.config"), "a=b c=d");        // '=' after the first is the value's
+  EXPECT_EQ(kafka.at("socket.timeout.ms"), "20000");        // replaced
+  EXPECT_EQ(kafka.at("socket.keepalive.enable"), "false");  // kept from the file
+  EXPECT_EQ(kafka.at("sasl.kerberos.service.name"), "a=b c=d");  // '=' after the first: value
   EXPECT_EQ(config->output().event_topics().at("earnings"), "e.x");
 }
 
@@ -508,10 +509,66 @@ TEST_F(DaemonConfigTest, EmptyEnvMapAddsNothing) {
   EXPECT_EQ(config->producer().size(), 1u);
 }
 
-TEST_F(DaemonConfigTest, UnrelatedWirescanVariablesAreIgnored) {
+TEST_F(DaemonConfigTest, UnknownWirescanVariableIsAnError) {
+  ExpectError(kMinimal, {{"WIRESCAN_PIPELINE__WORKER", "4"}}, "WIRESCAN_PIPELINE__WORKER: ",
+              "no such configuration key (did you mean WIRESCAN_PIPELINE__WORKERS?)");
+  ExpectError(kMinimal, {{"WIRESCAN_BROKER", "h:1"}}, "WIRESCAN_BROKER: ",
+              "did you mean WIRESCAN_BROKERS?");
+  // A section is not a key; no near miss, no suggestion.
+  ExpectError(kMinimal, {{"WIRESCAN_PIPELINE", "z"}}, "WIRESCAN_PIPELINE: ",
+              "no such configuration key; WIRESCAN_ + the key's path");
+  ExpectError(kMinimal, {{"WIRESCAN_SOMETHING_ELSE", "1"}}, "WIRESCAN_SOMETHING_ELSE: ",
+              "no such configuration key");
+}
+
+TEST_F(DaemonConfigTest, OtherWirescanVariablesAreAccepted) {
   absl::StatusOr<DaemonConfig> config =
-      Load(kMinimal, {{"WIRESCAN_RULES", "/x"}, {"WIRESCAN_BIN", "/y"}, {"WIRESCAN_PIPELINE", "z"},
-                      {"WIRESCAN_PIPELINE__WORKER", "oops"}});
+      Load(kMinimal, {{"WIRESCAN_RULES", "/x"}, {"WIRESCAN_BIN", "/y"},
+                      {"WIRESCAN_RULES_CACHE", "/c"}, {"WIRESCAN_E2E_BUDGET", "5"},
+                      {"WIRESCAN_SOURCE_DIR", "/s"}, {"OTHER_PIPELINE__WORKER", "oops"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+}
+
+TEST_F(DaemonConfigTest, ProcessEnvironmentListsNames) {
+  ASSERT_EQ(::setenv("WIRESCAN_CONFIG_TEST_VAR", "value", 1), 0);
+  std::vector<std::string> names = Environment::Process().AllNames();
+  EXPECT_THAT(names, ::testing::Contains("WIRESCAN_CONFIG_TEST_VAR"));
+  ASSERT_EQ(::unsetenv("WIRESCAN_CONFIG_TEST_VAR"), 0);
+}
+
+// ----------------------------------------------------------------------------- librdkafka
+
+TEST_F(DaemonConfigTest, UnknownKafkaPropertyIsLocated) {
+  ExpectError(std::string(kMinimal) + "kafka:\n  linger.ms: '5'\n  securty.protocol: SASL_SSL\n",
+              "@:6: kafka: ", "'securty.protocol': No such configuration property");
+  ExpectError(std::string(kMinimal) + "consumer:\n  fetch.wait.max.ms: abc\n", "@:5: consumer: ",
+              "'fetch.wait.max.ms': Invalid value");
+  ExpectError(kMinimal, {{"WIRESCAN_PRODUCER", "lingr.ms=5"}}, "WIRESCAN_PRODUCER: producer: ",
+              "'lingr.ms': No such configuration property");
+}
+
+TEST_F(DaemonConfigTest, KafkaClientCreationProblemsAreLocated) {
+  // librdkafka checks these only when a client is created: a throwaway one (no brokers).
+  ExpectError(std::string(kMinimal) +
+                  "kafka:\n  security.protocol: SASL_PLAINTEXT\n  sasl.mechanism: PLAN\n"
+                  "  sasl.username: u\n  sasl.password: p\n",
+              "@:6: kafka: ", "'sasl.mechanism': Unsupported SASL mechanism: PLAN");
+  ExpectError(std::string(kMinimal) +
+                  "kafka:\n  security.protocol: SASL_PLAINTEXT\n  sasl.mechanism: PLAIN\n"
+                  "  sasl.username: u\n",
+              "@:7: kafka: ", "'sasl.username': sasl.username and sasl.password must be set");
+  ExpectError(std::string(kMinimal) + "producer:\n  acks: '0'\n", "@:5: producer: ",
+              "'acks': ");
+  ExpectError(std::string(kMinimal) + "kafka:\n  metadata.broker.list: h:1\n", "@:5: kafka: ",
+              "'metadata.broker.list' is managed by wirescan");
+}
+
+TEST_F(DaemonConfigTest, ValidKafkaPropertiesAreAccepted) {
+  absl::StatusOr<DaemonConfig> config = Load(
+      std::string(kMinimal) +
+      "kafka:\n  security.protocol: SASL_PLAINTEXT\n  sasl.mechanism: SCRAM-SHA-512\n"
+      "  sasl.username: u\n  sasl.password: p\n  statistics.interval.ms: '1000'\n"
+      "consumer:\n  fetch.wait.max.ms: '100'\nproducer:\n  linger.ms: '20'\n  acks: all\n");
   ASSERT_TRUE(config.ok()) << config.status();
 }
 
@@ -573,8 +630,14 @@ TEST_F(DaemonConfigTest, DefaultsDoNotOverrideSetValues) {
   EXPECT_EQ(config->pipeline().batch_size(), 7u);
 }
 
+TEST_F(DaemonConfigTest, FullExampleNeedsItsSaslPassword) {
+  ExpectError(ExampleConfig(), {}, "@:",
+              "kafka: 'sasl.username': sasl.username and sasl.password must be set");
+}
+
 TEST_F(DaemonConfigTest, FullExampleLoads) {
-  absl::StatusOr<DaemonConfig> config = Load(ExampleConfig());
+  absl::StatusOr<DaemonConfig> config =
+      Load(ExampleConfig(), {{"WIRESCAN_KAFKA", "sasl.password=secret"}});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->brokers(), "kafka-1.internal:9092,kafka-2.internal:9092");
   EXPECT_THAT(config->input().topics(), ::testing::ElementsAre("news.raw.en", "news.raw.zh"));

@@ -145,6 +145,10 @@ absl::Status FillMapField(const YAML::Node& node, std::string_view file,
                                                 field->name(), "'"));
     }
     WS_RETURN_IF_ERROR(SetScalar(kv.first, file, key_field, entry, false));
+    if (sources != nullptr) {
+      sources->RecordEntry(msg, absl::StrCat(field->name(), "[", kv.first.Scalar(), "]"),
+                           {std::string(file), LineOf(kv.first)});
+    }
     if (value_field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       WS_RETURN_IF_ERROR(FillMessage(kv.second, file,
                                      entry->GetReflection()->MutableMessage(entry, value_field),
@@ -242,6 +246,13 @@ std::string ShortEnumName(const google::protobuf::EnumValueDescriptor* value) {
 std::string SourceMap::Locate(const google::protobuf::Message& msg) const {
   auto it = locations_.find(&msg);
   if (it == locations_.end()) return "<unknown>";
+  return absl::StrCat(it->second.file, ":", it->second.line);
+}
+
+std::string SourceMap::LocateEntry(const google::protobuf::Message& msg,
+                                   const std::string& entry) const {
+  auto it = entries_.find(std::make_pair(&msg, entry));
+  if (it == entries_.end()) return "<unknown>";
   return absl::StrCat(it->second.file, ":", it->second.line);
 }
 

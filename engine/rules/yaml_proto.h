@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -38,8 +39,18 @@ class SourceMap {
   // "file:line" of `msg`, or "<unknown>" if it was not recorded.
   std::string Locate(const google::protobuf::Message& msg) const;
 
+  // Map entries are not messages of their own once parsed: their key's line is recorded under
+  // the message holding the map and "<field>[<key>]" ("kafka[security.protocol]").
+  void RecordEntry(const google::protobuf::Message* msg, std::string entry, SourceLocation loc) {
+    entries_[{msg, std::move(entry)}] = std::move(loc);
+  }
+  // "file:line" of the entry, or "<unknown>" if it was not recorded.
+  std::string LocateEntry(const google::protobuf::Message& msg, const std::string& entry) const;
+
  private:
   absl::flat_hash_map<const google::protobuf::Message*, SourceLocation> locations_;
+  absl::flat_hash_map<std::pair<const google::protobuf::Message*, std::string>, SourceLocation>
+      entries_;
 };
 
 // Fills `msg` (cleared first) from a YAML document. `file` names the source in error messages.
