@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "engine/core/kafka_log.h"
 #include "engine/core/log.h"
 #include "engine/core/strings.h"
 #include "engine/metrics/kafka_stats.h"
@@ -46,7 +47,7 @@ Delivery Classify(rd_kafka_resp_err_t err) {
 
 absl::StatusOr<std::string> KafkaSink::EffectiveProperty(
     const std::map<std::string, std::string>& properties, const std::string& name) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* conf = core::NewKafkaConf();
   absl::Status s = SetAll(conf, properties);
   std::string value;
   if (s.ok()) {
@@ -70,7 +71,7 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(
   std::unique_ptr<KafkaSink> sink(new KafkaSink());
   sink->listener_ = listener;
   sink->stats_ = stats;
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* conf = core::NewKafkaConf();
   std::map<std::string, std::string> props = properties;
   props["enable.idempotence"] = "true";  // ordered, no duplicates from producer retries
   if (!props.contains("linger.ms")) props["linger.ms"] = "5";

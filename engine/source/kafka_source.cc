@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/core/kafka_log.h"
 #include "engine/core/log.h"
 #include "engine/metrics/kafka_stats.h"
 
@@ -44,7 +45,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
   if (!props.contains("partition.assignment.strategy")) {
     props["partition.assignment.strategy"] = "cooperative-sticky";
   }
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* conf = core::NewKafkaConf();
   char err[512];
   for (const auto& [k, v] : props) {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
