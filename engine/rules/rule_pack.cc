@@ -85,6 +85,14 @@ bool HasEdgeSpace(std::string_view s) {
   return !s.empty() && (space(s.front()) || space(s.back()));
 }
 
+// One status for several: the first's code, every message on a line of its own.
+absl::Status Combine(const std::vector<absl::Status>& errors) {
+  if (errors.size() == 1) return errors[0];
+  std::vector<absl::string_view> lines;
+  for (const absl::Status& e : errors) lines.push_back(e.message());
+  return absl::Status(errors[0].code(), absl::StrJoin(lines, "\n"));
+}
+
 class Compiler {
  public:
   Compiler(RulePack* pack, std::string cache_dir) : pack_(pack), cache_dir_(std::move(cache_dir)) {}
@@ -92,6 +100,11 @@ class Compiler {
   absl::Status Run();
 
  private:
+  // Keeps a rule's error and goes on with the next rule: a pack's errors are reported together.
+  void Collect(absl::Status status) {
+    if (!status.ok()) errors_.push_back(std::move(status));
+  }
+  absl::Status ClaimDateIds();
   std::string Where(const google::protobuf::Message& msg, std::string_view id) const {
     std::string loc = pack_->sources.Locate(msg);
     return id.empty() ? loc : absl::StrCat(loc, ": rule ", core::Sv(id));
@@ -119,9 +132,11 @@ class Compiler {
     std::string entity;
     bool sensitive;
     std::string text;
+    std::string location;  // "file:line" of the entity
   };
   absl::flat_hash_map<std::string, std::vector<AliasOwner>> aliases_;
   absl::flat_hash_set<std::string> event_types_;
+  std::vector<absl::Status> errors_;
 };
 
 absl::Status Compiler::ClaimId(const google::protobuf::Message& msg, const std::string& id) {
@@ -177,11 +192,14 @@ absl::Status Compiler::AddEntity(const EntityRule& rule) {
     for (const AliasOwner& o : owners) {
       bool clash = (!o.sensitive || !sensitive) ? true : o.text == alias;
       if (clash) {
-        return Fail(rule, rule.id(), absl::StrCat("alias '", alias, "' is also an alias of ",
-                                                  o.entity == rule.id() ? "this rule" : o.entity));
+        return Fail(rule, rule.id(),
+                    absl::StrCat("alias '", alias, "' is also an alias of ",
+                                 o.entity == rule.id()
+                                     ? std::string("this rule")
+                                     : absl::StrCat(o.entity, " (", o.location, ")")));
       }
     }
-    owners.push_back({rule.id(), sensitive, alias});
+    owners.push_back({rule.id(), sensitive, alias, pack_->sources.Locate(rule)});
     match::PatternSpec spec;
     spec.expression = alias;
     spec.literal = true;
@@ -372,7 +390,9 @@ absl::Status Compiler::CheckExample(const Example& ex) {
   return absl::OkStatus();
 }
 
-absl::Status Compiler::AddDates() {
+// The date forms' rule ids belong to the pack like any rule's: slots can name them. They are
+// claimed before every rule, so a rule that takes one is the duplicate (blamed at the rule).
+absl::Status Compiler::ClaimDateIds() {
   bool english = false, chinese = false;
   const v1::rules::DateGrammar* where = nullptr;
   for (const auto& file : pack_->files) {
@@ -384,11 +404,14 @@ absl::Status Compiler::AddDates() {
     }
   }
   model_.dates = extract::DateGrammar::Build(english, chinese);
-  // The forms' rule ids belong to the pack like any rule's: slots can name them, and a pattern
-  // rule of the same id is a duplicate.
   for (extract::DateForm form : model_.dates.forms()) {
     WS_RETURN_IF_ERROR(ClaimId(*where, std::string(extract::DateFormRuleId(form))));
   }
+  return absl::OkStatus();
+}
+
+// The date grammar's vocabulary (built by ClaimDateIds) into the database.
+absl::Status Compiler::AddDates() {
   const auto& tokens = model_.dates.tokens();
   for (uint32_t i = 0; i < tokens.size(); ++i) {
     match::PatternSpec spec;
@@ -441,19 +464,20 @@ absl::Status Compiler::AddOrgNames() {
 }
 
 absl::Status Compiler::Run() {
+  WS_RETURN_IF_ERROR(ClaimDateIds());
   for (const auto& file : pack_->files) {
-    for (const auto& rule : file->entities()) WS_RETURN_IF_ERROR(AddEntity(rule));
+    for (const auto& rule : file->entities()) Collect(AddEntity(rule));
   }
   for (const auto& file : pack_->files) {
-    for (const auto& rule : file->patterns()) WS_RETURN_IF_ERROR(AddPattern(rule));
+    for (const auto& rule : file->patterns()) Collect(AddPattern(rule));
   }
-  WS_RETURN_IF_ERROR(AddDates());
-  WS_RETURN_IF_ERROR(AddOrgNames());
+  Collect(AddDates());
+  Collect(AddOrgNames());
   for (const auto& file : pack_->files) {
-    for (const auto& rule : file->events()) WS_RETURN_IF_ERROR(AddEvent(rule));
+    for (const auto& rule : file->events()) Collect(AddEvent(rule));
   }
   for (const auto& file : pack_->files) {
-    for (const auto& cue : file->cues()) WS_RETURN_IF_ERROR(AddCue(cue));
+    for (const auto& cue : file->cues()) Collect(AddCue(cue));
   }
   // Slot ids must name rules of the pack.
   for (const auto& file : pack_->files) {
@@ -461,16 +485,17 @@ absl::Status Compiler::Run() {
       for (const auto& slot : rule.slots()) {
         for (const std::string& id : slot.ids()) {
           if (!ids_.contains(id)) {
-            return Fail(slot, rule.id(), absl::StrCat("slot '", slot.name(),
-                                                      "' names unknown rule '", id, "'"));
+            Collect(Fail(slot, rule.id(),
+                         absl::StrCat("slot '", slot.name(), "' names unknown rule '", id, "'")));
           }
         }
       }
     }
   }
   for (const auto& file : pack_->files) {
-    for (const auto& ex : file->examples()) WS_RETURN_IF_ERROR(CheckExample(ex));
+    for (const auto& ex : file->examples()) Collect(CheckExample(ex));
   }
+  if (!errors_.empty()) return Combine(errors_);
 
   std::vector<const v1::rules::FigureVocabulary*> vocabularies;
   for (const auto& file : pack_->files) {
@@ -524,15 +549,25 @@ absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<Rule
             [](const RuleText& a, const RuleText& b) { return a.name < b.name; });
   auto pack = std::make_shared<RulePack>();
   core::Fnv64 version;
+  std::vector<absl::Status> errors;
   for (const RuleText& t : texts) {
-    version.AddField(t.name).AddField(t.text);
+    // The name relative to the pack (files are read from the pack's directory only), so the
+    // version does not depend on the path the pack was given by.
+    version.AddField(std::filesystem::path(t.name).filename().string()).AddField(t.text);
     auto file = std::make_unique<RuleFile>();
     if (!core::IsValidUtf8(t.text)) {
-      return absl::InvalidArgumentError(absl::StrCat(t.name, ":1: not valid UTF-8"));
+      errors.push_back(absl::InvalidArgumentError(absl::StrCat(t.name, ":1: not valid UTF-8")));
+      continue;
     }
-    WS_RETURN_IF_ERROR(ParseYamlToProto(t.text, t.name, file.get(), &pack->sources));
+    absl::Status parsed = ParseYamlToProto(t.text, t.name, file.get(), &pack->sources);
+    if (!parsed.ok()) {
+      errors.push_back(std::move(parsed));
+      continue;
+    }
     pack->files.push_back(std::move(file));
   }
+  // Validation would only add errors about what the broken files define.
+  if (!errors.empty()) return Combine(errors);
   if (pack->files.empty()) return absl::InvalidArgumentError("no rule files");
   pack->version = version.Hex();
   pack->stats.files = pack->files.size();
@@ -571,19 +606,76 @@ bool SameValue(double want, double got) {
   return std::fabs(want - got) <= 1e-9 * std::max(1.0, std::fabs(want));
 }
 
+// What of `got` differs from the expected mention `want` (same text), or "" if nothing.
+std::string MentionDifference(const v1::rules::ExpectedMention& want, const v1::Mention& got) {
+  auto differs = [](std::string_view attribute, const std::string& expected,
+                    const std::string& actual) {
+    return absl::StrCat(core::Sv(attribute), " differs: expected '", expected, "', got '", actual,
+                        "'");
+  };
+  if (!want.type().empty() && want.type() != got.type()) {
+    return differs("type", want.type(), got.type());
+  }
+  if (!want.canonical().empty() && want.canonical() != got.canonical()) {
+    return differs("canonical", want.canonical(), got.canonical());
+  }
+  if (!want.rule_id().empty() && want.rule_id() != got.rule_id()) {
+    return differs("rule_id", want.rule_id(), got.rule_id());
+  }
+  if (want.has_value() && !SameValue(want.value(), got.figure().value())) {
+    return differs("value", absl::StrCat(want.value()), absl::StrCat(got.figure().value()));
+  }
+  if (want.has_value_max() && !SameValue(want.value_max(), got.figure().value_max())) {
+    return differs("value_max", absl::StrCat(want.value_max()),
+                   absl::StrCat(got.figure().value_max()));
+  }
+  if (!want.unit().empty() && want.unit() != got.figure().unit()) {
+    return differs("unit", want.unit(), got.figure().unit());
+  }
+  if (want.qualifier() != v1::QUALIFIER_EXACT && want.qualifier() != got.figure().qualifier()) {
+    return differs("qualifier", v1::Qualifier_Name(want.qualifier()),
+                   v1::Qualifier_Name(got.figure().qualifier()));
+  }
+  return "";
+}
+
+// The attributes of the expected event `want` that `got` lacks or has otherwise.
+std::vector<std::string> EventDifferences(const v1::rules::ExpectedEvent& want,
+                                          const v1::Event& got) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : want.attributes()) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> out;
+  for (const std::string& k : keys) {
+    const std::string& v = want.attributes().at(k);
+    auto it = got.attributes().find(k);
+    if (it == got.attributes().end()) {
+      out.push_back(absl::StrCat("attribute '", k, "': expected '", v, "', missing"));
+    } else if (it->second != v) {
+      out.push_back(absl::StrCat("attribute '", k, "': expected '", v, "', got '", it->second, "'"));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-std::vector<std::string> RunExamples(const RulePack& pack) {
-  std::vector<std::string> failures;
+std::vector<ExampleResult> RunExampleCases(const RulePack& pack) {
+  std::vector<ExampleResult> results;
   extract::Extractor extractor(pack.rules, pack.model);
   for (const auto& file : pack.files) {
     for (const Example& ex : file->examples()) {
+      ExampleResult& result = results.emplace_back();
+      result.id = ex.id();
+      result.location = pack.sources.Locate(ex);
+      result.file = result.location.substr(0, result.location.rfind(':'));
+      std::vector<std::string>& failures = result.failures;
       core::ArticleView view;
       view.id = ex.id();
       view.title = ex.title();
       view.body = ex.text();
       view.source = ex.source();
-      std::string where = absl::StrCat(pack.sources.Locate(ex), ": example ", ex.id(), ": ");
+      std::string where = absl::StrCat(result.location, ": example ", ex.id(), ": ");
       absl::StatusOr<const v1::ArticleAnalysis*> analysed = extractor.Analyze(view, {});
       if (!analysed.ok()) {
         failures.push_back(absl::StrCat(where, analysed.status().message()));
@@ -598,23 +690,17 @@ std::vector<std::string> RunExamples(const RulePack& pack) {
         std::string near;
         for (const auto& m : analysis.mentions()) {
           if (m.text() != want.text()) continue;
-          near = describe(m);
-          if (!want.type().empty() && want.type() != m.type()) continue;
-          if (!want.canonical().empty() && want.canonical() != m.canonical()) continue;
-          if (!want.rule_id().empty() && want.rule_id() != m.rule_id()) continue;
-          if (want.has_value() && !SameValue(want.value(), m.figure().value())) continue;
-          if (want.has_value_max() && !SameValue(want.value_max(), m.figure().value_max())) continue;
-          if (!want.unit().empty() && want.unit() != m.figure().unit()) continue;
-          if (want.qualifier() != v1::QUALIFIER_EXACT && want.qualifier() != m.figure().qualifier()) {
-            continue;
+          std::string difference = MentionDifference(want, m);
+          if (difference.empty()) {
+            found = true;
+            break;
           }
-          found = true;
-          break;
+          if (near.empty()) near = absl::StrCat(difference, " (found: ", describe(m), ")");
         }
         if (!found) {
           failures.push_back(absl::StrCat(pack.sources.Locate(want), ": example ", ex.id(),
-                                          ": expected mention '", want.text(), "' not found",
-                                          near.empty() ? "" : absl::StrCat(" (found: ", near, ")")));
+                                          ": expected mention '", want.text(), "' ",
+                                          near.empty() ? "not found" : near));
         }
       }
       for (const std::string& text : ex.absent()) {
@@ -626,37 +712,49 @@ std::vector<std::string> RunExamples(const RulePack& pack) {
         }
       }
       for (const auto& want : ex.events()) {
-        bool found = false;
+        // The event of the type with the fewest differences: the one meant.
+        const v1::Event* closest = nullptr;
+        std::vector<std::string> closest_differences;
         for (const auto& e : analysis.events()) {
           if (e.type() != want.type()) continue;
-          bool all = true;
-          for (const auto& [k, v] : want.attributes()) {
-            auto it = e.attributes().find(k);
-            all &= (it != e.attributes().end() && it->second == v);
+          std::vector<std::string> differences = EventDifferences(want, e);
+          if (closest == nullptr || differences.size() < closest_differences.size()) {
+            closest = &e;
+            closest_differences = std::move(differences);
           }
-          if (all) {
-            found = true;
-            break;
-          }
+          if (closest_differences.empty()) break;
         }
-        if (!found) {
-          std::vector<std::string> got;
-          for (const auto& e : analysis.events()) {
-            std::vector<std::string> attrs;
-            for (const auto& [k, v] : e.attributes()) attrs.push_back(absl::StrCat(k, "=", v));
-            std::sort(attrs.begin(), attrs.end());
-            got.push_back(absl::StrCat(e.type(), "{", absl::StrJoin(attrs, ", "), "}"));
-          }
-          failures.push_back(absl::StrCat(pack.sources.Locate(want), ": example ", ex.id(),
-                                          ": expected event '", want.type(), "' not produced (got: ",
-                                          got.empty() ? "none" : absl::StrJoin(got, "; "), ")"));
+        if (closest != nullptr && closest_differences.empty()) continue;
+        std::vector<std::string> got;
+        for (const auto& e : analysis.events()) {
+          std::vector<std::string> attrs;
+          for (const auto& [k, v] : e.attributes()) attrs.push_back(absl::StrCat(k, "=", v));
+          std::sort(attrs.begin(), attrs.end());
+          got.push_back(absl::StrCat(e.type(), "{", absl::StrJoin(attrs, ", "), "}"));
         }
+        std::string all = absl::StrCat("(got: ", got.empty() ? "none" : absl::StrJoin(got, "; "),
+                                       ")");
+        failures.push_back(
+            closest == nullptr
+                ? absl::StrCat(pack.sources.Locate(want), ": example ", ex.id(),
+                               ": expected event '", want.type(), "' not produced ", all)
+                : absl::StrCat(pack.sources.Locate(want), ": example ", ex.id(), ": event '",
+                               want.type(), "': ", absl::StrJoin(closest_differences, "; "), " ",
+                               all));
       }
       if (ex.has_event_count() && static_cast<uint32_t>(analysis.events_size()) != ex.event_count()) {
         failures.push_back(absl::StrCat(where, "expected ", ex.event_count(), " event(s), got ",
                                         analysis.events_size()));
       }
     }
+  }
+  return results;
+}
+
+std::vector<std::string> RunExamples(const RulePack& pack) {
+  std::vector<std::string> failures;
+  for (ExampleResult& result : RunExampleCases(pack)) {
+    for (std::string& f : result.failures) failures.push_back(std::move(f));
   }
   return failures;
 }

@@ -4,8 +4,13 @@
 // extract::Model (entity/pattern/event tables and figure grammar). A pack with any error is
 // rejected whole; errors read "file:line: rule <id>: <what>".
 //
-// The pack's version is a content hash of its files (names and bytes): the same files give the
-// same version on every machine, and every output message carries it.
+// The pack's version is a content hash of its files (their names relative to the pack, and
+// their bytes): the same files give the same version on every machine, whichever path the pack
+// is read from, and every output message carries it.
+//
+// Loading reports every problem it finds, not only the first: the status message holds one
+// "file:line: ..." line per problem (parse errors of every file; else every rule's and
+// example's validation error; compilation runs only on a pack without those).
 //
 // Thread safety: a RulePack is immutable after loading; share it as shared_ptr<const RulePack>.
 
@@ -60,6 +65,17 @@ absl::StatusOr<std::shared_ptr<const RulePack>> LoadRulePack(const std::string& 
 // Compiles a pack from texts (tests, and LoadRulePack after reading the files).
 absl::StatusOr<std::shared_ptr<const RulePack>> CompileRulePack(std::vector<RuleText> texts,
                                                                 const std::string& cache_dir = "");
+
+// One example of a pack and how it went.
+struct ExampleResult {
+  std::string file;  // the rule file, as named in errors
+  std::string id;
+  std::string location;               // "file:line" of the example
+  std::vector<std::string> failures;  // "file:line: example <id>: <what>"; empty: it passed
+};
+
+// Runs the pack's examples, every one of them, in file order.
+std::vector<ExampleResult> RunExampleCases(const RulePack& pack);
 
 // Runs the pack's examples; returns one "file:line: example <id>: <what>" per failure.
 std::vector<std::string> RunExamples(const RulePack& pack);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -122,10 +123,10 @@ TEST(CompileRulePackTest, DuplicateIdAcrossRuleKinds) {
 }
 
 TEST(CompileRulePackTest, DateFormsClaimTheirRuleIds) {
-  // A pattern with a date form's id is a duplicate, reported at the `dates:` block.
+  // A pattern with a date form's id is the duplicate: the forms claim theirs first.
   ExpectPackError(With(With(BasePack(), "dates.yaml", "dates: {english: true}\n"), "p.yaml",
                        "patterns:\n  - {id: date.year, type: DATE, regex: \"[0-9]+\"}\n"),
-                  "dates.yaml:1: rule date.year: ", "duplicate id (first defined at p.yaml:2)");
+                  "p.yaml:2: rule date.year: ", "duplicate id (first defined at dates.yaml:1)");
   // Chinese forms only: date.year is free.
   auto pack = CompileRulePack(
       With(With(BasePack(), "dates.yaml", "dates: {chinese: true}\n"), "p.yaml",
@@ -530,7 +531,8 @@ TEST(RunExamplesTest, ReportsAMissingMentionWithItsFileAndLine) {
   std::vector<std::string> failures = RunExamples(**pack);
   ASSERT_THAT(failures, SizeIs(1));
   EXPECT_THAT(failures[0], AllOf(StartsWith("examples.yaml:6: example ex.fail: "),
-                                 HasSubstr("expected mention 'ASE' not found"),
+                                 HasSubstr("expected mention 'ASE' canonical differs: expected "
+                                           "'Wrong Name', got 'ASE Technology'"),
                                  HasSubstr("found: ORG 'ASE' -> ASE Technology")));
 }
 
@@ -569,7 +571,68 @@ TEST(RunExamplesTest, ReportsWrongEventAttributes) {
   ASSERT_THAT(failures, SizeIs(1));
   EXPECT_THAT(failures[0],
               AllOf(StartsWith("examples.yaml:5: example ex.attr: "),
+                    HasSubstr("event 'investment': attribute 'amount': expected '4000000000 USD', "
+                              "got '3000000000 USD'"),
                     HasSubstr("got: investment{amount=3000000000 USD, company=ASE Technology}")));
+}
+
+TEST(RunExamplesTest, CasesGroupFailuresPerExample) {
+  auto pack = CompileRulePack(With(BasePack(), "examples.yaml", R"yaml(examples:
+  - id: ex.ok
+    text: ASE said nothing.
+  - id: ex.fail
+    text: ASE will invest in the US.
+    absent: [ASE]
+    event_count: 2
+)yaml"));
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  std::vector<ExampleResult> cases = RunExampleCases(**pack);
+  ASSERT_THAT(cases, SizeIs(2));
+  EXPECT_EQ(cases[0].id, "ex.ok");
+  EXPECT_EQ(cases[0].file, "examples.yaml");
+  EXPECT_EQ(cases[0].location, "examples.yaml:2");
+  EXPECT_THAT(cases[0].failures, IsEmpty());
+  EXPECT_EQ(cases[1].id, "ex.fail");
+  EXPECT_THAT(cases[1].failures, SizeIs(2));
+}
+
+TEST(CompileRulePackTest, ReportsEveryErrorInOneRun) {
+  auto pack = CompileRulePack(With(With(BasePack(), "a.yaml", R"yaml(entities:
+  - {id: org.a, type: COMPANY, canonical: A, aliases: [A1]}
+  - {id: org.b, type: ORG, canonical: B, aliases: [B1]}
+)yaml"),
+                                   "b.yaml", R"yaml(entities:
+  - {id: org.b, type: ORG, canonical: B again, aliases: [B2]}
+events:
+  - id: event.x
+    type: x
+    triggers: [x]
+    slots:
+      - {name: who, ids: [org.nobody]}
+)yaml"));
+  ASSERT_FALSE(pack.ok());
+  std::vector<std::string> lines = absl::StrSplit(pack.status().message(), '\n');
+  EXPECT_THAT(lines, ElementsAre(StartsWith("a.yaml:2: rule org.a: "),
+                                 StartsWith("b.yaml:2: rule org.b: duplicate id (first defined "
+                                            "at a.yaml:3)"),
+                                 StartsWith("b.yaml:8: rule event.x: slot 'who' names unknown "
+                                            "rule 'org.nobody'")));
+}
+
+TEST(CompileRulePackTest, ReportsTheParseErrorsOfEveryFile) {
+  auto pack = CompileRulePack(With(With(BasePack(), "a.yaml", "entities:\n  - colour: red\n"),
+                                   "b.yaml", "bogus: [\n"));
+  ASSERT_FALSE(pack.ok());
+  std::vector<std::string> lines = absl::StrSplit(pack.status().message(), '\n');
+  EXPECT_THAT(lines, ElementsAre(StartsWith("a.yaml:2: unknown key 'colour'"),
+                                 StartsWith("b.yaml:")));
+}
+
+TEST(CompileRulePackTest, AliasClashNamesWhereTheOtherEntityIs) {
+  ExpectPackError(With(BasePack(), "z.yaml",
+                       "entities:\n  - {id: org.other, type: ORG, canonical: O, aliases: [ASE]}\n"),
+                  "z.yaml:2: rule org.other: ",
+                  "alias 'ASE' is also an alias of org.ase (orgs.yaml:2)");
 }
 
 // ----------------------------------------------------------------------------- LoadRulePack
@@ -590,6 +653,36 @@ class LoadRulePackTest : public ::testing::Test {
   }
   std::filesystem::path dir_;
 };
+
+TEST_F(LoadRulePackTest, VersionIsTheSameWhicheverPathThePackIsGivenBy) {
+  Write("figures.yaml", kFigures);
+  Write("orgs.yaml", kEntities);
+  auto direct = LoadRulePack(dir_.string());
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  auto dotted = LoadRulePack((dir_ / "." / ".." / dir_.filename()).string() + "/");
+  ASSERT_TRUE(dotted.ok()) << dotted.status();
+  EXPECT_EQ((*dotted)->version, (*direct)->version);
+  std::filesystem::path link = dir_.string() + "_link";
+  std::filesystem::remove(link);
+  std::filesystem::create_directory_symlink(dir_, link);
+  auto linked = LoadRulePack(link.string());
+  std::filesystem::remove(link);
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  EXPECT_EQ((*linked)->version, (*direct)->version);
+  // Texts named without a directory: the same as the files.
+  auto texts = CompileRulePack({{"orgs.yaml", kEntities}, {"figures.yaml", kFigures}});
+  ASSERT_TRUE(texts.ok()) << texts.status();
+  EXPECT_EQ((*texts)->version, (*direct)->version);
+  // A renamed file or a changed byte is a new version.
+  std::filesystem::rename(dir_ / "orgs.yaml", dir_ / "orgs2.yaml");
+  auto renamed = LoadRulePack(dir_.string());
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  EXPECT_NE((*renamed)->version, (*direct)->version);
+  Write("orgs2.yaml", std::string(kEntities) + "# changed\n");
+  auto changed = LoadRulePack(dir_.string());
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_NE((*changed)->version, (*renamed)->version);
+}
 
 TEST_F(LoadRulePackTest, NotADirectory) {
   auto pack = LoadRulePack((dir_ / "missing").string());
