@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/config/daemon_config.h"
+#include "engine/core/kafka_log.h"
 #include "engine/core/log.h"
 #include "engine/core/strings.h"
 #include "engine/core/thread.h"
@@ -495,7 +496,7 @@ int RunWithConfig(const std::string& path, bool exit_when_idle, bool passthrough
 void PrintEvents(const std::string& bootstrap, const std::vector<std::string>& topics,
                  const std::atomic<int64_t>* expected, const std::atomic<bool>* stop) {
   char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* conf = core::NewKafkaConf();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
   rd_kafka_conf_set(conf, "group.id", "wirescan-demo-printer", err, sizeof(err));
   rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
@@ -536,11 +537,11 @@ int RunEmbedded(bool exit_when_idle) {
   auto pack = rules::LoadRulePack(rules_dir);
   if (!pack.ok()) {
     core::LogError("rules: ", pack.status().message());
-    return 1;
+    return kExitConfig;
   }
   // The in-process broker lives in a client handle of its own.
   char err[512];
-  rd_kafka_conf_t* host_conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* host_conf = core::NewKafkaConf();
   rd_kafka_conf_set(host_conf, "log_level", "3", err, sizeof(err));  // it never connects
   rd_kafka_t* host = rd_kafka_new(RD_KAFKA_PRODUCER, host_conf, err, sizeof(err));
   if (host == nullptr) {
@@ -569,7 +570,7 @@ int RunEmbedded(bool exit_when_idle) {
 
   // Load the bundled samples into the input topic.
   {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_t* conf = core::NewKafkaConf();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
     rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     std::string_view samples(kSampleArticles, kSampleArticlesSize);
