@@ -22,25 +22,44 @@ except ImportError:  # the driver picks a python3 with PyYAML; this is for a dir
 
 SKIP = 77
 
-# Metric names the daemon exports (README "Running the daemon"; Prometheus conventions) plus
-# Prometheus' own `up`. Histograms add _bucket/_sum/_count.
-COUNTERS_GAUGES = {
-    "wirescan_source_messages_total", "wirescan_source_bytes_total",
-    "wirescan_sink_messages_total", "wirescan_sink_bytes_total",
-    "wirescan_dead_letters_total", "wirescan_rule_matches_total", "wirescan_events_total",
-    "wirescan_pipeline_queue_depth", "wirescan_consumer_lag",
-    "wirescan_rule_reloads_total", "wirescan_rules_info", "wirescan_committed_offset",
-    "wirescan_kafka_broker_rtt_seconds", "wirescan_kafka_producer_queue_messages",
-    "wirescan_kafka_errors_total",
-    "wirescan_consumer_unassigned_seconds", "wirescan_consumer_idle_seconds",
-    "wirescan_admin_connections", "wirescan_admin_connections_closed_total",
-    "wirescan_admin_reload_unauthorized_total",
-    "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
-    "process_start_time_seconds",
-    "up",
-}
-HISTOGRAMS = {"wirescan_end_to_end_latency_seconds", "wirescan_article_processing_seconds"}
-KNOWN_METRICS = COUNTERS_GAUGES | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
+# The metrics the dashboard and the alerts may query are those of a real /metrics of the daemon
+# (scraped by the `demo` check), plus the series Prometheus adds to every scrape itself.
+PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
+
+
+def exported_metric_names(path):
+    """The metric names a Prometheus text exposition holds: every sample's name, and for each
+    histogram / summary family its _bucket, _sum and _count series."""
+    names = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("# TYPE "):
+                parts = line.split()
+                if len(parts) >= 4:
+                    name, kind = parts[2], parts[3]
+                    names.add(name)
+                    if kind == "histogram":
+                        names.update({name + "_bucket", name + "_sum", name + "_count"})
+                    elif kind == "summary":
+                        names.update({name + "_sum", name + "_count"})
+            elif line and not line.startswith("#"):
+                names.add(re.split(r"[{\s]", line, maxsplit=1)[0])
+    return names
+
+
+def known_metrics(args, what):
+    """The metric names of the /metrics file args[0], or None (printed why) if there is none."""
+    if not args or not os.path.exists(args[0]):
+        print(f"no /metrics of a running daemon to check the {what} against (the demo check "
+              "did not run)")
+        return None
+    names = exported_metric_names(args[0])
+    if not any(n.startswith("wirescan_") for n in names):
+        print(f"{args[0]}: no wirescan_* metrics")
+        return set()
+    return names | PROMETHEUS_SERIES
+
 
 PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset",
                    "bool", "and", "or", "unless", "inf", "nan", "atan2"}
@@ -101,8 +120,12 @@ def dashboard_targets(dash):
 
 
 def check_dashboard(args):
-    """The Grafana dashboard: JSON, schema, unique ids, datasource variable, known metrics only.
-    Writes its queries as a rules file to args[0] (if given) for promtool to parse."""
+    """The Grafana dashboard: JSON, schema, unique ids, datasource variable, and only metrics a
+    real /metrics (args[0]) exports. Writes its queries as a rules file to args[1] (if given)
+    for promtool to parse."""
+    known = known_metrics(args, "dashboard")
+    if known is None:
+        return SKIP
     path = "deploy/grafana/wirescan-dashboard.json"
     with open(path, encoding="utf-8") as f:
         dash = json.load(f)
@@ -125,34 +148,39 @@ def check_dashboard(args):
             continue
         if panel.get("datasource", {}).get("uid") != "${datasource}":
             errors.append(f"panel {panel['title']!r}: datasource is not ${{datasource}}")
-        unknown = promql_metric_names(expr) - KNOWN_METRICS
+        unknown = promql_metric_names(expr) - known
         if unknown:
-            errors.append(f"panel {panel['title']!r}: unknown metrics {sorted(unknown)} in {expr}")
+            errors.append(f"panel {panel['title']!r}: metrics {sorted(unknown)} are not in "
+                          f"/metrics: {expr}")
         exprs.append(expr)
     for e in errors:
         print(e)
-    if args:
+    if len(args) > 1:
         rules = {"groups": [{"name": "dashboard", "rules": [
             {"record": f"dashboard:query_{i}",
              "expr": e.replace("$__rate_interval", "1m").replace("$job", ".*").replace("$instance", ".*")}
             for i, e in enumerate(exprs)]}]}
-        with open(args[0], "w", encoding="utf-8") as f:
+        with open(args[1], "w", encoding="utf-8") as f:
             yaml.safe_dump(rules, f)
     print(f"{len(exprs)} queries in {len([p for p in dash['panels'] if p['type'] != 'row'])} panels")
     return 1 if errors or not exprs else 0
 
 
-def check_alert_metrics(_args):
-    """Alert rules: known metrics only; every alert has for, severity, summary, description."""
+def check_alert_metrics(args):
+    """Alert rules: only metrics a real /metrics (args[0]) exports (or recorded by the rules
+    themselves); every alert has for, severity, summary, description."""
+    exported = known_metrics(args, "alerts")
+    if exported is None:
+        return SKIP
     alerts = load_yaml_docs("deploy/prometheus/alerts.yml")[0]
-    known = KNOWN_METRICS | recorded_names(alerts)
+    known = exported | recorded_names(alerts)
     errors, n = [], 0
     for g in alerts["groups"]:
         for r in g["rules"]:
             unknown = promql_metric_names(r["expr"]) - known
             name = r.get("alert") or r.get("record")
             if unknown:
-                errors.append(f"{name}: unknown metrics {sorted(unknown)}")
+                errors.append(f"{name}: metrics {sorted(unknown)} are not in /metrics")
             if "alert" in r:
                 n += 1
                 if "for" not in r:
@@ -494,6 +522,133 @@ def check_write_configs(args):
     return 0
 
 
+def check_demo(args):
+    """`bash deploy/run.sh` as on a first run (set-up installs packages, the build prints its
+    progress: fakes of dpkg-query, apt-get, sudo and cmake that write to stdout), in a copy of
+    deploy/ whose build/release/engine/wirescan is args[0]: stdout must hold event JSON lines
+    only. While it runs, the bad records of deploy/samples/bad_records.ndjson are produced to
+    its embedded broker and its rules reloaded (POST /-/reload), so that every family has
+    series (empty ones are not exposed); its /metrics is scraped once those and librdkafka's
+    statistics of both clients are in, and written to args[1], for the dashboard and alert
+    checks."""
+    import signal
+    import tempfile
+    import time
+    import urllib.request
+    binary, metrics_out = os.path.abspath(args[0]), args[1]
+    if not os.access(binary, os.X_OK):
+        print(f"{binary} not built")
+        return SKIP
+    try:
+        from confluent_kafka import Producer
+    except ImportError:
+        print("no confluent_kafka module (Debian: python3-confluent-kafka)")
+        return SKIP
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = os.path.join(tmp, "tree")
+        os.makedirs(os.path.join(tree, "deploy"))
+        os.makedirs(os.path.join(tree, "build", "release", "engine"))
+        for f in ("run.sh", "setup.sh"):
+            shutil.copy(os.path.join("deploy", f), os.path.join(tree, "deploy", f))
+        os.symlink(binary, os.path.join(tree, "build", "release", "engine", "wirescan"))
+        fakes = os.path.join(tmp, "fakebin")
+        os.makedirs(fakes)
+        scripts = {
+            "dpkg-query": "exit 1\n",  # nothing installed: a first run
+            "apt-get": 'echo "FAKE apt-get $*: Reading package lists... Done"\n',
+            "sudo": 'exec "$@"\n',
+            "cmake": 'echo "-- FAKE cmake $*"\necho "[1/1] FAKE Linking CXX executable"\n',
+        }
+        for name, body in scripts.items():
+            with open(os.path.join(fakes, name), "w", encoding="utf-8") as f:
+                f.write("#!/bin/sh\n" + body)
+            os.chmod(os.path.join(fakes, name), 0o755)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESCAN_")}
+        env["PATH"] = fakes + os.pathsep + env.get("PATH", "")
+        out_path, err_path = os.path.join(tmp, "out"), os.path.join(tmp, "err")
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            proc = subprocess.Popen(["bash", os.path.join(tree, "deploy", "run.sh")], stdout=out,
+                                    stderr=err, env=env)
+        errors = []
+        metrics = ""
+        deadline = time.monotonic() + 90
+        admin = None
+        fed = False
+
+        def complete(text):
+            lines = text.splitlines()
+            rtt = [l for l in lines if l.startswith("wirescan_kafka_broker_rtt_seconds{")]
+            return (all(any(f'client="{c}"' in l for l in rtt) for c in ("consumer", "producer"))
+                    and any(l.startswith("wirescan_dead_letters_total{") for l in lines)
+                    and any(l.startswith("wirescan_rule_reloads_total{") for l in lines))
+        try:
+            while time.monotonic() < deadline and proc.poll() is None:
+                log = open(err_path, encoding="utf-8", errors="replace").read()
+                if admin is None:
+                    m = re.search(r"admin endpoint on (http://[0-9.:]+)", log)
+                    admin = m and m.group(1)
+                broker = re.search(r"librdkafka mock cluster\) at ([0-9.:,]+)", log)
+                if admin and broker and not fed and os.path.getsize(out_path) > 0:
+                    # The samples are in and being printed: add the bad records, reload.
+                    p = Producer({"bootstrap.servers": broker.group(1)})
+                    with open("deploy/samples/bad_records.ndjson", "rb") as f:
+                        for line in f.read().split(b"\n"):
+                            if line:
+                                p.produce("wirescan.articles", line)
+                    p.flush(10)
+                    urllib.request.urlopen(urllib.request.Request(
+                        admin + "/-/reload", data=b"", method="POST"), timeout=60).read()
+                    fed = True
+                if fed:
+                    try:
+                        metrics = urllib.request.urlopen(admin + "/metrics",
+                                                         timeout=5).read().decode()
+                    except OSError:
+                        metrics = ""
+                    if complete(metrics):
+                        break
+                time.sleep(0.2)
+            else:
+                errors.append("no /metrics with events, dead letters, a reload and librdkafka "
+                              "statistics of both clients within 90 s")
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = proc.wait()
+        if rc != 0:
+            errors.append(f"run.sh exited {rc} after SIGTERM")
+        stdout = open(out_path, encoding="utf-8", errors="replace").read()
+        stderr = open(err_path, encoding="utf-8", errors="replace").read()
+        events = 0
+        for n, line in enumerate(stdout.splitlines(), 1):
+            try:
+                e = json.loads(line)
+                if not isinstance(e, dict) or "type" not in e or "articleId" not in e:
+                    raise ValueError("not an event")
+                events += 1
+            except ValueError:
+                errors.append(f"stdout line {n} is not event JSON: {line[:120]!r}")
+        if events == 0:
+            errors.append("no events on stdout")
+        for marker in ("FAKE apt-get", "FAKE cmake", "FAKE Linking"):
+            if marker not in stderr:
+                errors.append(f"{marker!r} (set-up/build output) not on stderr")
+        if metrics:
+            with open(metrics_out, "w", encoding="utf-8") as f:
+                f.write(metrics)
+        for e in errors[:10]:
+            print(e)
+        if errors:
+            print(stderr[-2000:])
+        print(f"{events} event lines on stdout, set-up and build on stderr; /metrics: "
+              f"{len(exported_metric_names(metrics_out)) if metrics else 0} names")
+        return 1 if errors else 0
+
+
 def check_selftest(_args):
     """The metric-name extractor finds what it must (so the metric checks can fail)."""
     cases = {
@@ -513,7 +668,7 @@ CHECKS = {
     "yaml": check_yaml, "dashboard": check_dashboard, "alert-metrics": check_alert_metrics,
     "containerfile": check_containerfile, "runtime-libs": check_runtime_libs,
     "compose": check_compose, "k8s": check_k8s, "write-configs": check_write_configs,
-    "selftest": check_selftest,
+    "selftest": check_selftest, "demo": check_demo,
 }
 
 if __name__ == "__main__":

@@ -78,13 +78,18 @@ else
   skip "systemd-analyze security ${UNIT}" "systemd-analyze not installed"
 fi
 
+# ------------------------------------------------------------------------- deploy/run.sh, /metrics
+# The demo as on a first run: only event JSON on stdout. Its /metrics ($TMP/metrics.txt) is what
+# the dashboard's and the alerts' metric names are checked against below.
+check "deploy/run.sh: only event JSON on stdout (first run); /metrics scraped" pycheck demo "$BIN" "$TMP/metrics.txt"
+
 # ------------------------------------------------------------------------------------- Prometheus
 compose_prometheus() {
   pycheck compose "$TMP/compose-prometheus" > /dev/null || return $?
   promtool check config "$TMP/compose-prometheus/prometheus.yml"
 }
 dashboard_queries() {
-  pycheck dashboard "$TMP/dashboard-queries.yml" > /dev/null || return $?
+  pycheck dashboard "$TMP/metrics.txt" "$TMP/dashboard-queries.yml" > /dev/null || return $?
   promtool check rules "$TMP/dashboard-queries.yml"
 }
 if have promtool; then
@@ -106,8 +111,8 @@ check "metric-name extractor self-test" pycheck selftest
 check "YAML well-formed: every deploy/**/*.y*ml" pycheck yaml
 json_ok() { "${PY:-python3}" -m json.tool deploy/grafana/wirescan-dashboard.json > /dev/null && echo "valid JSON"; }
 check "JSON well-formed: deploy/grafana/wirescan-dashboard.json" json_ok
-check "dashboard: schema, datasource variable, known metric names only" pycheck dashboard
-check "alerts: known metric names, for/severity/summary/description" pycheck alert-metrics
+check "dashboard: schema, datasource variable, metric names of the real /metrics only" pycheck dashboard "$TMP/metrics.txt"
+check "alerts: metric names of the real /metrics, for/severity/summary/description" pycheck alert-metrics "$TMP/metrics.txt"
 check "Containerfile: stages, context sources exist, not ignored, non-root, healthcheck" pycheck containerfile
 check "Containerfile: runtime packages cover the binary's libraries" pycheck runtime-libs "$BIN"
 check "compose.yaml: build, mounts, dependencies, KRaft kafka" pycheck compose
