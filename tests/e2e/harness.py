@@ -438,12 +438,15 @@ class Daemon:
             raise RuntimeError("WIRESCAN_BIN is not set")
         self.config_path.write_text(to_yaml(self.config) + "\n", encoding="utf-8")
         self.starts += 1
+        # librdkafka's debug lines go through the daemon's logger (README "Logs"): shown at
+        # --log-level debug only.
+        debug = ["--log-level", "debug"] if os.environ.get("WIRESCAN_E2E_KAFKA_DEBUG") else []
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             err.write(f"--- start #{self.starts} ---\n".encode())
             err.flush()
             self.proc = subprocess.Popen(
-                [self.binary, "run", "--config", str(self.config_path), *self.extra_args,
-                 *extra_args],
+                [self.binary, "run", "--config", str(self.config_path), *debug,
+                 *self.extra_args, *extra_args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True,
                 env=self.env)
         _live_procs[self.proc.pid] = self.proc
