@@ -854,6 +854,20 @@ absl::StatusOr<FigureGrammar> FigureGrammar::Build(
     for (const std::string& w : v->not_figures()) {
       WS_RETURN_IF_ERROR(g.AddToken(make(Kind::kNotFigure, w, true, ""), *v, locate));
     }
+    if (v->has_table_rows()) {
+      const auto& rows = v->table_rows();
+      if (!IsIsoCode(rows.currency())) {
+        return error(rows, absl::StrCat("table_rows needs currency: \"", rows.currency(),
+                                        "\" is not three capital letters (ISO 4217)"));
+      }
+      for (const std::string& w : rows.words()) {
+        if (w.empty() || !core::IsAsciiAlpha(static_cast<unsigned char>(w.back()))) {
+          return error(rows, absl::StrCat("table_rows word \"", w, "\" must end in a letter"));
+        }
+        WS_RETURN_IF_ERROR(
+            g.AddToken(make(Kind::kTableRow, w, true, rows.currency()), rows, locate));
+      }
+    }
     for (const std::string& w : v->negative_words()) {
       if (w.empty()) return error(*v, "empty negative word");
       if (std::find(g.negative_words_.begin(), g.negative_words_.end(), w) ==
@@ -1047,6 +1061,9 @@ class FigureGrammar::Assembler {
         case Kind::kPercentPrefix:
           m = FromPrefix(i);
           if (!m && skip_.reason.empty() && UsableAfterNumber(Tok(i))) m = FromSuffix(i);
+          break;
+        case Kind::kTableRow:
+          m = FromTableRow(i);
           break;
         default:
           m = FromSuffix(i);
@@ -1563,6 +1580,7 @@ class FigureGrammar::Assembler {
         case Kind::kCurrencySuffix: rank = 3; break;
         case Kind::kAmbiguousPrefix: rank = 2; break;
         case Kind::kAmbiguousSuffix: rank = 1; break;
+        case Kind::kTableRow: rank = 1; break;  // only without a currency or unit of its own
         default: return;
       }
       if (rank > best_rank) {
@@ -1609,6 +1627,10 @@ class FigureGrammar::Assembler {
         m.unit = g_.ResolveAmbiguous(c.ambiguous, source_);
         m.currency_inferred = true;
         m.currency_token = c.text;
+      } else if (c.kind == Kind::kTableRow) {
+        m.unit = c.unit;  // the wire's currency: no currency word was written
+        m.currency_inferred = true;
+        m.currency_token = c.text;
       } else {
         m.unit = c.unit;
       }
@@ -1633,7 +1655,8 @@ class FigureGrammar::Assembler {
       // A number with only a scale ("48.2 mln") says nothing about what it counts: no figure.
       return std::nullopt;
     }
-    const size_t begin = a.prefix >= 0 ? hits_[a.prefix].begin : a.num.begin;
+    const size_t begin =
+        a.prefix >= 0 && Tok(a.prefix).kind != Kind::kTableRow ? hits_[a.prefix].begin : a.num.begin;
     const size_t end = b != nullptr ? b->end : a.end;
     for (const Part* p : {&a, b}) {
       if (p != nullptr && p->scale_words > 3) return Skip(begin, end, "too many scale words");
@@ -2012,6 +2035,29 @@ class FigureGrammar::Assembler {
     a.num = *n;
     a.prefix = static_cast<int>(i);
     ReadTail(&a, kind);
+    return Finish(a);
+  }
+
+  // A results-table row: "Net 1.2 mln vs 1.0 mln" (proto TableRows). Anything else about the
+  // row (no line start, no " vs ", a currency or unit of the number's own) reads nothing here;
+  // the number's own tokens are then read as usual.
+  std::optional<FigureMention> FromTableRow(size_t i) {
+    const TokenHit& h = hits_[i];
+    constexpr size_t kMaxIndent = 16;
+    size_t q = h.begin;
+    while (q > 0 && h.begin - q <= kMaxIndent && (t_[q - 1] == ' ' || t_[q - 1] == '\t')) --q;
+    if (q > 0 && t_[q - 1] != '\n' && t_[q - 1] != '\r') return std::nullopt;
+    if (h.begin - q > kMaxIndent) return std::nullopt;
+    if (h.end >= t_.size() || t_[h.end] != ' ') return std::nullopt;
+    auto n = Parse(h.end + 1);
+    if (!n || n->bad != nullptr || n->words) return std::nullopt;
+    if (!ContinuesAfter(*n).empty()) return std::nullopt;
+    Part a;
+    a.num = *n;
+    a.prefix = static_cast<int>(i);
+    ReadTail(&a, Kind::kTableRow);
+    if (a.terminal >= 0 || a.currency_after >= 0 || a.more) return std::nullopt;
+    if (!BytesAt(t_, a.end, " vs ")) return std::nullopt;
     return Finish(a);
   }
 

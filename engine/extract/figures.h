@@ -68,6 +68,7 @@ struct FigureToken {
     kUnit,             // "wafers per month", "nm", "kW"
     kWordFigure,       // "一半", "doubled", "翻倍"
     kNotFigure,        // "一成不變", "成本": a look-alike; figures overlapping it are dropped
+    kTableRow,         // "Net", "Revs" opening a results-table row: its bare amount is money
   };
   Kind kind;
   std::string text;          // The literal as written in the rules.

@@ -975,6 +975,41 @@ TEST(CurrencyTest, Subunits) {
   EXPECT_EQ(One("5 dlrs").subunit, "");
 }
 
+// Wire results tables (rules/figures.yaml table_rows): a row's bare amount is the wire's
+// dollars, inferred; the row word is not part of the figure.
+TEST(CurrencyTest, TableRowAmountsAreTheWiresDollars) {
+  auto all = Figures("Shr 12 cts vs 10 cts\n    Net 1.2 mln vs 1.0 mln\n    Revs 7,372 vs 1,500\n");
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[2].value, 1.2e6);
+  EXPECT_EQ(all[2].unit, "USD");
+  EXPECT_EQ(all[2].type, FigureType::kMoney);
+  EXPECT_TRUE(all[2].currency_inferred);
+  EXPECT_EQ(all[2].currency_token, "Net");  // what the currency was inferred from
+  EXPECT_EQ(all[3].value, 7372);
+  const std::string text = "x\nNet loss 858 vs profit 3,957\n";
+  auto loss = Figures(text);
+  ASSERT_EQ(loss.size(), 1u);
+  EXPECT_EQ(text.substr(loss[0].begin, loss[0].end - loss[0].begin), "858");
+  EXPECT_EQ(loss[0].value, 858);  // the row word says loss; the figure stays positive
+  // The first row of the text counts as a line start too.
+  EXPECT_EQ(One("Net 4.5 mln vs 3.9 mln").value, 4.5e6);
+}
+
+TEST(CurrencyTest, TableRowNeedsRowShapeElseReadsAsUsual) {
+  ExpectNone("Net tangible assets were 5.2 mln.");      // prose, no "vs"
+  ExpectNone("The Net 1.2 mln vs 1.0 mln");             // not at a line's start
+  ExpectNone("Net 1.2 mln pesos vs 1.0 mln");           // a currency the grammar does not read
+  ExpectNone("Net  1.2 mln vs 1.0 mln");                // two spaces: not the wire's row
+  ExpectNone("net 1.2 mln vs 1.0 mln");                 // row words are case-sensitive
+  auto all = Figures("Net 5 pct vs 4 pct");             // its own unit: a percentage
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].type, FigureType::kPercent);
+  auto dlrs = Figures("Sales 12.5 mln dlrs vs 10 mln dlrs");
+  ASSERT_EQ(dlrs.size(), 2u);
+  EXPECT_FALSE(dlrs[0].currency_inferred);               // its own currency word
+  EXPECT_EQ(dlrs[0].value, 12.5e6);
+}
+
 TEST(CurrencyTest, NamesWithAndWithoutCountry) {
   struct Case {
     const char* text;
