@@ -24,8 +24,8 @@ python3 "$root/tests/tools/corpus_to_ndjson.py" --corpus "$corpus" --lang en --s
 floors=()
 if [[ "$split" == "TRAIN" ]]; then
   floors=(
-    --min topic.earn.precision=0.98 --min topic.earn.recall=0.72
-    --min topic.acq.precision=0.80 --min topic.acq.recall=0.60
+    --min topic.earn.precision=0.98 --min topic.earn.recall=0.76
+    --min topic.acq.precision=0.83 --min topic.acq.recall=0.57
     --min topic.trade.precision=0.73 --min topic.trade.recall=0.42
   )
 fi
