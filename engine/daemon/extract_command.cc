@@ -15,8 +15,8 @@
 #include "engine/core/flags.h"
 #include "engine/core/line_reader.h"
 #include "engine/emit/output_writer.h"
-#include "engine/extract/extractor.h"
 #include "engine/parse/article_parser.h"
+#include "engine/pipeline/record_processor.h"
 #include "engine/rules/rule_pack.h"
 
 namespace wirescan::daemon {
@@ -118,9 +118,12 @@ class ExtractCommand {
       std::cerr << "wirescan: cannot load rules: " << pack.status().message() << "\n";
       return 1;
     }
-    pack_ = *pack;
-    extractor_ = std::make_unique<extract::Extractor>(pack_->rules, pack_->model);
-    parser_ = std::make_unique<parse::JsonArticleParser>(args_.mapping, args_.max_record_bytes);
+    // Parse -> extract as the daemon does it (pipeline::RecordProcessor), with no time budget.
+    options_.fields = args_.mapping;
+    options_.max_record_bytes = args_.max_record_bytes;
+    options_.include_text = args_.include_text;
+    options_.record_budget_ms = 0;
+    processor_ = std::make_unique<pipeline::RecordProcessor>(&options_, *pack);
     writer_ = std::make_unique<emit::OutputWriter>(&std::cout, args_.format);
     if (args_.files.empty()) args_.files.push_back("-");
     for (const std::string& file : args_.files) {
@@ -166,7 +169,6 @@ class ExtractCommand {
     const std::string base = std::filesystem::path(file).filename().string();
     std::string_view line;
     size_t line_no = 0, size = 0;
-    std::string detail;
     while (true) {
       LineReader::Result r = reader.Next(&line, &line_no, &size);
       if (r == LineReader::Result::kEnd) break;
@@ -183,20 +185,15 @@ class ExtractCommand {
         continue;
       }
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      core::ArticleView view;
-      parse::RecordError err = parser_->Parse(line, &view, &detail);
-      if (err != parse::RecordError::kOk) {
-        std::cerr << file << ":" << line_no << ": rejected (" << parse::RecordErrorName(err)
-                  << "): " << detail << "\n";
+      pipeline::Outcome o = processor_->Analyse(
+          line, /*plain_text=*/false, [&] { return absl::StrCat(base, ":", line_no); }, nullptr);
+      if (o == pipeline::Outcome::kDeadLetter && processor_->reason() != pipeline::kExtractFailed) {
+        std::cerr << file << ":" << line_no << ": rejected (" << processor_->reason()
+                  << "): " << processor_->detail() << "\n";
         ++rejected_;
         continue;
       }
-      std::string fallback_id;
-      if (view.id.empty()) {
-        fallback_id = absl::StrCat(base, ":", line_no);
-        view.id = fallback_id;
-      }
-      if (!Emit(view)) return false;
+      if (!Emit(o)) return false;
     }
     return true;
   }
@@ -222,18 +219,18 @@ class ExtractCommand {
     std::string id = file == "-" ? "stdin" : std::filesystem::path(file).filename().string();
     core::ArticleView view = parse::ParsePlainText(text, id);
     view.source = args_.source;
-    return Emit(view);
+    return Emit(processor_->AnalyseView(view, nullptr));
   }
 
-  bool Emit(const core::ArticleView& view) {
-    absl::StatusOr<const v1::ArticleAnalysis*> r =
-        extractor_->Analyze(view, {.include_text = args_.include_text});
-    if (!r.ok()) {
-      std::cerr << "wirescan: " << view.id << ": " << r.status().message() << "\n";
+  // Writes the analysis (or its events) of the record just analysed (`outcome`).
+  bool Emit(pipeline::Outcome outcome) {
+    if (outcome != pipeline::Outcome::kAnalysed) {  // the extraction failed (not expected)
+      std::cerr << "wirescan: " << processor_->article_id() << ": " << processor_->detail()
+                << "\n";
       ++rejected_;
       return true;
     }
-    const v1::ArticleAnalysis& analysis = **r;
+    const v1::ArticleAnalysis& analysis = *processor_->analysis();
     ++analysed_;
     if (args_.events_only) {
       for (const auto& e : analysis.events()) {
@@ -251,9 +248,8 @@ class ExtractCommand {
   }
 
   ExtractArgs args_;
-  std::shared_ptr<const rules::RulePack> pack_;
-  std::unique_ptr<extract::Extractor> extractor_;
-  std::unique_ptr<parse::JsonArticleParser> parser_;
+  pipeline::ProcessorOptions options_;
+  std::unique_ptr<pipeline::RecordProcessor> processor_;
   std::unique_ptr<emit::OutputWriter> writer_;
   size_t analysed_ = 0;
   size_t rejected_ = 0;

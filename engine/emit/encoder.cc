@@ -118,6 +118,20 @@ absl::Status OutputEncoder::Encode(std::string_view topic, const google::protobu
   return absl::InternalError("unknown wire format");
 }
 
+absl::Status OutputEncoder::Framing(std::string_view topic,
+                                    const google::protobuf::Descriptor* type, WireFormat* format,
+                                    std::string_view* prefix, std::string_view* content_type) {
+  const TopicState* state = StateFor(topic, type);
+  if (state == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("topic ", core::Sv(topic), " is confluent_protobuf but has no schema id"));
+  }
+  *format = state->format;
+  *prefix = state->header;
+  *content_type = state->content_type;
+  return absl::OkStatus();
+}
+
 absl::Status AppendJson(const google::protobuf::Message& msg, std::string* out) {
   std::string json;
   absl::Status s = ToJsonLine(msg, &json);

@@ -75,6 +75,14 @@ class OutputEncoder {
   absl::Status Encode(std::string_view topic, const google::protobuf::Message& msg,
                       std::string* out, std::string_view* content_type);
 
+  // How `topic` carries a message of `type` without encoding one: its format, the bytes that
+  // come before the binary encoding (the Confluent framing; empty for bare Protobuf and JSON)
+  // and its content type (both valid while the encoder lives). Lets a caller reuse binary bytes
+  // it already has (an event inside its serialised analysis). Errors as Encode().
+  absl::Status Framing(std::string_view topic, const google::protobuf::Descriptor* type,
+                       WireFormat* format, std::string_view* prefix,
+                       std::string_view* content_type);
+
  private:
   struct TopicState {
     WireFormat format = WireFormat::kProtobuf;

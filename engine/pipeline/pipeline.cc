@@ -27,18 +27,7 @@ namespace wirescan::pipeline {
 using Clock = std::chrono::steady_clock;
 using source::TopicPartition;
 
-std::string EventTopic(const PipelineOptions& options, const std::string& type,
-                       const std::string& rule_topic) {
-  auto it = options.event_topics.find(type);
-  if (it != options.event_topics.end()) return it->second;
-  if (!rule_topic.empty()) return rule_topic;
-  return options.event_topic_prefix + type;
-}
-
 namespace {
-
-constexpr std::string_view kAnalysisType =
-    "application/x-protobuf; messageType=wirescan.v1.ArticleAnalysis";
 
 // A consumed message on its way through a partition's queue.
 struct Item {
@@ -65,9 +54,14 @@ OutputKind KindOf(void* opaque) {
   return static_cast<OutputKind>(reinterpret_cast<uintptr_t>(opaque) & kKindMask);
 }
 
-// The last-resort dead letter keeps this much of the input (and of its key).
-constexpr size_t kLastResortValueBytes = 1024;
-constexpr size_t kLastResortKeyBytes = 256;
+constexpr size_t kLastResortValueBytes = RecordProcessor::kLastResortValueBytes;
+
+// The record a consumed message carries (views into it).
+InputRecord RecordOf(const TopicPartition& tp, const rd_kafka_message_t* msg) {
+  return {tp.topic, tp.partition, msg->offset,
+          std::string_view(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0),
+          std::string_view(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0)};
+}
 
 // An output the broker refused: its input is dead-lettered by the partition's worker.
 struct Refusal {
@@ -306,11 +300,9 @@ class PipelineManager::Impl::Worker {
       : index_(index),
         owner_(owner),
         sink_(sink),
-        pack_(owner->rules_->Get()),
-        pack_metrics_(owner->probe_ != nullptr ? owner->probe_->ForPack(*pack_) : nullptr),
-        extractor_(pack_->rules, pack_->model),
-        parser_(owner->options_.fields, owner->options_.max_record_bytes),
-        encoder_(owner->options_.encodings) {}
+        processor_(&owner->options_, owner->rules_->Get()),
+        pack_metrics_(owner->probe_ != nullptr ? owner->probe_->ForPack(processor_.pack())
+                                               : nullptr) {}
 
   void Start() {
     thread_ = core::NamedThread(absl::StrCat("ws:worker-", index_), [this] { Loop(); });
@@ -370,13 +362,12 @@ class PipelineManager::Impl::Worker {
     if (p->queue.Front() == nullptr) return worked;
     // Between batches: a reloaded rule pack takes effect here (one atomic load if unchanged).
     if (owner_->rules_->Changed(&rules_seen_)) {
-      std::shared_ptr<const rules::RulePack> next = owner_->rules_->Get();
-      absl::Status bound = extractor_.Bind(next->rules, next->model);
+      absl::Status bound = processor_.Bind(owner_->rules_->Get());
       if (bound.ok()) {
-        pack_ = std::move(next);
-        if (owner_->probe_ != nullptr) pack_metrics_ = owner_->probe_->ForPack(*pack_);
+        if (owner_->probe_ != nullptr) pack_metrics_ = owner_->probe_->ForPack(processor_.pack());
       } else {
-        core::LogError("ws:worker-", index_, " keeps rules ", pack_->version, ": ", bound.message());
+        core::LogError("ws:worker-", index_, " keeps rules ", processor_.pack().version, ": ",
+                       bound.message());
       }
     }
     size_t n = 0;
@@ -427,17 +418,6 @@ class PipelineManager::Impl::Worker {
     return s;
   }
 
-  // Encodes `msg` for `topic` into *out and its content type into *content_type; false when it
-  // cannot (a confluent_protobuf topic without a schema id): the daemon stops, and this input's
-  // offset, never completed, is not committed.
-  bool Encode(std::string_view topic, const google::protobuf::Message& msg, std::string* out,
-              std::string_view* content_type) {
-    absl::Status s = encoder_.Encode(topic, msg, out, content_type);
-    if (s.ok()) return true;
-    if (!owner_->fatal_.exchange(true)) core::LogError("encoding failed: ", s.message());
-    return false;
-  }
-
   // Counts the mentions and events of one analysis (per rule pack children, no lock).
   void CountMatches(const v1::ArticleAnalysis& analysis) {
     if (pack_metrics_ == nullptr) return;
@@ -451,39 +431,16 @@ class PipelineManager::Impl::Worker {
     }
   }
 
-  // The dead letter of `slot`'s input: the input's key and bytes, with why and where it came
-  // from, cut to a prefix if it does not fit the output limit (emit::FitDeadLetter).
-  // `source_headers`: topic, partition, offset, rules version.
-  void ProduceDeadLetter(OffsetTracker::Slot* slot, std::span<const emit::Header> source_headers,
+  // The dead letter of `record` (`slot`'s input), cut to a prefix if it does not fit the
+  // output limit (RecordProcessor::DeadLetter); halved while the producer refuses it for its
+  // size although it fits message.max.bytes by our count.
+  void ProduceDeadLetter(OffsetTracker::Slot* slot, const InputRecord& record,
                          std::string_view reason, std::string_view detail, OutputKind kind) {
-    const auto* msg = static_cast<const rd_kafka_message_t*>(slot->input);
-    std::string_view payload(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
-    std::string_view key(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0);
-    emit::Header headers[8];
-    std::copy(source_headers.begin(), source_headers.end(), headers);
-    headers[4] = {"wirescan-dlq-reason", reason};
-    headers[5] = {"wirescan-dlq-message", detail};
     size_t limit = owner_->options_.max_message_bytes;
-    if (kind == kLastResort) {
-      key = key.substr(0, kLastResortKeyBytes);
-      limit = std::min(limit, emit::RecordSize(key, payload.substr(0, kLastResortValueBytes),
-                                               std::span(headers, 6)) +
-                                  emit::kDeadLetterHeaderReserve);
-    }
     for (;;) {
-      std::string_view k = key, v = payload;
-      bool truncated = false;
-      emit::FitDeadLetter(limit, std::span(headers, 6), &k, &v, &truncated);
-      size_t n = 6;
-      if (truncated) {
-        original_size_ = absl::StrCat(payload.size());
-        headers[n++] = {emit::kOriginalSizeHeader, original_size_};
-        headers[n++] = {emit::kTruncatedHeader, "true"};
-      }
-      absl::Status s = Produce({owner_->options_.dead_letter_topic, -1, k, v,
-                                std::span(headers, n), nullptr},
-                               slot, kind);
-      // Refused for its size although it fits message.max.bytes by our count: ask for less.
+      const emit::OutputMessage& m =
+          processor_.DeadLetter(record, reason, detail, &limit, kind == kLastResort);
+      absl::Status s = Produce(m, slot, kind);
       if (absl::IsOutOfRange(s) && limit > emit::kMinOutputBytes / 2) {
         limit /= 2;
         continue;
@@ -504,18 +461,14 @@ class PipelineManager::Impl::Worker {
       p->has_refusals.store(false, std::memory_order_relaxed);
     }
     for (const Refusal& r : todo) {
-      std::string partition = absl::StrCat(p->tp.partition);
-      std::string offset = absl::StrCat(r.slot->offset);
-      const emit::Header source[4] = {{"wirescan-source-topic", p->tp.topic},
-                                      {"wirescan-source-partition", partition},
-                                      {"wirescan-source-offset", offset},
-                                      {"wirescan-rules-version", pack_->version}};
+      const InputRecord record =
+          RecordOf(p->tp, static_cast<const rd_kafka_message_t*>(r.slot->input));
       if (r.kind == kPrimary) {
-        ProduceDeadLetter(r.slot, source, r.too_large ? "output_too_large" : "output_refused",
+        ProduceDeadLetter(r.slot, record, r.too_large ? "output_too_large" : "output_refused",
                           absl::StrCat(r.topic, " refused an output of this input: ", r.error),
                           kDeadLetter);
       } else {
-        ProduceDeadLetter(r.slot, source, "dead_letter_refused",
+        ProduceDeadLetter(r.slot, record, "dead_letter_refused",
                           absl::StrCat(r.topic, " refused the dead letter of this input: ",
                                        r.error, "; this one keeps ", kLastResortValueBytes,
                                        " bytes of it"),
@@ -526,202 +479,81 @@ class PipelineManager::Impl::Worker {
     return !todo.empty();
   }
 
+  // One record: the processor decides its outputs; this produces them and accounts.
   void Process(const PartitionState& p, const Item& item) {
-    const rd_kafka_message_t* msg = item.message;
     OffsetTracker::Slot* slot = item.slot;
     const PipelineOptions& opt = owner_->options_;
     PipelineCounters& c = *owner_->counters_;
-    std::string_view payload(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
-    std::string_view key(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0);
-    partition_text_ = absl::StrCat(p.tp.partition);
-    offset_text_ = absl::StrCat(msg->offset);
-    emit::Header headers[5] = {
-        {"wirescan-source-topic", p.tp.topic},
-        {"wirescan-source-partition", partition_text_},
-        {"wirescan-source-offset", offset_text_},
-        {"wirescan-rules-version", pack_->version},
-        {"content-type", kAnalysisType},
-    };
-    const std::span<const emit::Header> source(headers, 4);
-
+    const InputRecord record = RecordOf(p.tp, item.message);
+    const auto started = std::chrono::steady_clock::now();
+    switch (processor_.Process(record, &p.cancel)) {
+      case Outcome::kCancelled:
+        // Abandoned as if never started: no output, the slot stays pending, so neither it nor
+        // any later offset of the partition is committed; a restart (or the next owner) reads
+        // it again.
+        slot->input = nullptr;
+        slot->skipped = true;
+        rd_kafka_message_destroy(item.message);
+        c.cancelled.fetch_add(1, std::memory_order_relaxed);
+        return;
+      case Outcome::kFailed:
+        // An output cannot be encoded (a confluent_protobuf topic without a schema id): the
+        // daemon stops, and this input's offset, never completed, is not committed.
+        if (!owner_->fatal_.exchange(true)) {
+          core::LogError("encoding failed: ", processor_.detail());
+        }
+        return;
+      case Outcome::kDeadLetter:
+        if (processor_.reason() == kTooSlow) c.too_slow.fetch_add(1, std::memory_order_relaxed);
+        ProduceDeadLetter(slot, record, processor_.reason(), processor_.detail(), kDeadLetter);
+        owner_->Complete(slot);  // the guard: processing is done
+        return;
+      case Outcome::kAnalysed:
+        break;
+    }
+    const std::span<const emit::OutputMessage> outputs = processor_.outputs();
     if (opt.passthrough) {
-      absl::Status s = Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions, key,
-                                payload, source, nullptr},
-                               slot, kPrimary);
+      absl::Status s = Produce(outputs[0], slot, kPrimary);
       if (absl::IsOutOfRange(s)) {
-        ProduceDeadLetter(slot, source, "output_too_large", core::StdSv(s.message()), kDeadLetter);
+        ProduceDeadLetter(slot, record, kOutputTooLarge, core::StdSv(s.message()), kDeadLetter);
       }
       c.analysed.fetch_add(1, std::memory_order_relaxed);
       owner_->Complete(slot);
       return;
     }
-    const auto started = std::chrono::steady_clock::now();
-    core::ArticleView view;
-    parse::RecordError err = parse::RecordError::kOk;
-    if (opt.plain_text) {
-      if (payload.size() > opt.max_record_bytes) {
-        err = parse::RecordError::kTooLarge;
-        detail_ = absl::StrCat("record of ", payload.size(), " bytes exceeds the limit");
-      } else {
-        fallback_id_ = key.empty() ? absl::StrCat(p.tp.topic, "-", p.tp.partition, "-", msg->offset)
-                                   : std::string(key);
-        view = parse::ParsePlainText(payload, fallback_id_);
-        if (view.title.empty() && view.body.empty()) {
-          err = parse::RecordError::kEmptyBody;
-          detail_ = "empty message";
-        }
-      }
-    } else {
-      err = parser_.Parse(payload, &view, &detail_);
-      if (err == parse::RecordError::kOk && view.id.empty()) {
-        fallback_id_ = key.empty() ? absl::StrCat(p.tp.topic, "-", p.tp.partition, "-", msg->offset)
-                                   : std::string(key);
-        view.id = fallback_id_;
-      }
+    if (processor_.cut()) {
+      c.cut_analyses.fetch_add(1, std::memory_order_relaxed);
+      if (owner_->probe_ != nullptr) owner_->probe_->CutAnalyses()->Inc();
     }
-    if (err != parse::RecordError::kOk) {
-      ProduceDeadLetter(slot, source, parse::RecordErrorName(err), detail_, kDeadLetter);
-      owner_->Complete(slot);  // the guard: processing is done
-      return;
-    }
-    if (view.source.empty()) view.source = opt.default_source;
-    // The record's budget: its CPU time, and the partition's cancel flag (shutdown, revoke).
-    core::WorkBudget budget(core::ThreadCpuClock(), &p.cancel);
-    budget.Arm(int64_t{opt.record_budget_ms} * 1000000);
-    absl::StatusOr<const v1::ArticleAnalysis*> analysed =
-        extractor_.Analyze(view, {.include_text = opt.include_text, .budget = &budget});
-    if (budget.stop() == core::WorkBudget::Stop::kCancelled) {
-      // Abandoned as if never started: no output, the slot stays pending, so neither it nor any
-      // later offset of the partition is committed; a restart (or the next owner) reads it again.
-      slot->input = nullptr;
-      slot->skipped = true;
-      rd_kafka_message_destroy(item.message);
-      c.cancelled.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    if (budget.stop() == core::WorkBudget::Stop::kTooSlow) {
-      // The last line of defence against a record whose extraction would hold the partition
-      // (extraction is linear, but a 4 MiB record dense with triggers still takes seconds).
-      ProduceDeadLetter(slot, source, "too_slow",
-                        absl::StrCat("extraction stopped after ", budget.spent_nanos() / 1000000,
-                                     " ms of CPU time (pipeline.record_budget_ms ",
-                                     opt.record_budget_ms, ")"),
-                        kDeadLetter);
-      c.too_slow.fetch_add(1, std::memory_order_relaxed);
-      owner_->Complete(slot);
-      return;
-    }
-    if (!analysed.ok()) {  // unreachable in practice
-      ProduceDeadLetter(slot, source, "extract_failed", core::StdSv(analysed.status().message()),
-                        kDeadLetter);
-      owner_->Complete(slot);
-      return;
-    }
-    const v1::ArticleAnalysis* analysis = *analysed;  // extractor_'s, until its next article
-
-    // Every output's size is settled before the first is produced: an input gets its analysis
-    // (maybe cut) and all its events, or one dead letter.
-    const size_t limit = opt.max_message_bytes;
-    const std::span<const emit::Header> output_headers(headers, 5);
-    const int n_events = analysis->events_size();
-    if (event_bytes_.size() < static_cast<size_t>(n_events)) {
-      event_bytes_.resize(n_events);
-      event_types_.resize(n_events);
-    }
-    for (int i = 0; i < n_events; ++i) {
-      const v1::Event& e = analysis->events(i);
-      // Encoded as its topic wants it (emit/encoder.h).
-      if (!Encode(EventTopic(opt, e.type(), e.topic()), e, &event_bytes_[i], &event_types_[i])) {
-        return;
-      }
-      headers[4].value = event_types_[i];
-      const size_t size = emit::RecordSize(EventKey(e), event_bytes_[i], output_headers);
-      if (size > limit) {
-        ProduceDeadLetter(slot, source, "output_too_large",
-                          absl::StrCat("event ", e.type(), " ", e.id(), " of ", size,
-                                       " bytes exceeds the output limit of ", limit, " bytes"),
-                          kDeadLetter);
-        owner_->Complete(slot);
-        return;
-      }
-    }
-    const bool with_analysis = opt.analysis_topic != "-";
-    if (with_analysis) {
-      if (!Encode(opt.analysis_topic, *analysis, &buffer_, &headers[4].value)) return;
-      const size_t framing = emit::RecordSize(analysis->article().id(), {}, output_headers);
-      const size_t room = limit > framing ? limit - framing : 0;
-      if (buffer_.size() > room) {
-        // The cut is sized on the binary encoding; for another format (JSON is larger) the room
-        // is scaled by the two sizes of the whole analysis, and the cut re-encoded and checked.
-        const size_t full = buffer_.size();
-        std::string& binary = cut_bytes_;
-        binary.clear();
-        analysis->AppendToString(&binary);
-        const size_t binary_room =
-            binary.size() == full ? room
-                                  : static_cast<size_t>(static_cast<double>(room) *
-                                                        static_cast<double>(binary.size()) /
-                                                        static_cast<double>(full));
-        emit::AnalysisFit fit = emit::FitAnalysis(*analysis, binary_room, &binary, &cut_);
-        if (fit == emit::AnalysisFit::kCut) {
-          if (!Encode(opt.analysis_topic, cut_, &buffer_, &headers[4].value)) return;
-          if (buffer_.size() > room) fit = emit::AnalysisFit::kTooLarge;
-        } else if (fit == emit::AnalysisFit::kWhole) {
-          fit = emit::AnalysisFit::kTooLarge;  // only by rounding the scaled room: still too large
-        }
-        switch (fit) {
-          case emit::AnalysisFit::kWhole:
-          case emit::AnalysisFit::kCut:
-            c.cut_analyses.fetch_add(1, std::memory_order_relaxed);
-            if (owner_->probe_ != nullptr) owner_->probe_->CutAnalyses()->Inc();
-            break;
-          case emit::AnalysisFit::kTooLarge:
-            ProduceDeadLetter(slot, source, "output_too_large",
-                              absl::StrCat("the analysis of ", full,
-                                           " bytes exceeds the output limit of ", limit,
-                                           " bytes even without its mentions and events"),
-                              kDeadLetter);
-            owner_->Complete(slot);
-            return;
-        }
-      }
-      absl::Status s = Produce({opt.analysis_topic, p.tp.partition % opt.analysis_partitions,
-                                analysis->article().id(), buffer_, output_headers, nullptr},
-                               slot, kPrimary);
+    size_t first_event = 0;
+    if (opt.analysis_topic != "-") {
+      first_event = 1;
+      absl::Status s = Produce(outputs[0], slot, kPrimary);
       if (!s.ok()) {
         // Refused by the producer although it fits by our count: the input is dead-lettered.
         if (absl::IsOutOfRange(s)) {
-          ProduceDeadLetter(slot, source, "output_too_large", core::StdSv(s.message()), kDeadLetter);
+          ProduceDeadLetter(slot, record, kOutputTooLarge, core::StdSv(s.message()), kDeadLetter);
         }
         owner_->Complete(slot);
         return;
       }
     }
-    for (int i = 0; i < n_events; ++i) {
-      const v1::Event& e = analysis->events(i);
-      std::string topic = EventTopic(opt, e.type(), e.topic());
-      headers[4].value = event_types_[i];
-      absl::Status s =
-          Produce({topic, -1, EventKey(e), event_bytes_[i], output_headers, nullptr}, slot, kPrimary);
+    for (size_t i = first_event; i < outputs.size(); ++i) {
+      absl::Status s = Produce(outputs[i], slot, kPrimary);
       if (absl::IsOutOfRange(s) && !slot->rerouted.exchange(true, std::memory_order_acq_rel)) {
         // As a refusal by the broker: the input is dead-lettered (its outputs so far stay).
-        ProduceDeadLetter(slot, source, "output_too_large", core::StdSv(s.message()), kDeadLetter);
+        ProduceDeadLetter(slot, record, kOutputTooLarge, core::StdSv(s.message()), kDeadLetter);
       }
       if (!s.ok()) break;
     }
     c.analysed.fetch_add(1, std::memory_order_relaxed);
-    c.events.fetch_add(n_events, std::memory_order_relaxed);
+    c.events.fetch_add(processor_.events(), std::memory_order_relaxed);
     if (owner_->probe_ != nullptr) {
-      CountMatches(*analysis);
+      CountMatches(*processor_.analysis());
       owner_->probe_->ProcessingSeconds()->Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
     owner_->Complete(slot);  // the guard: every output is queued
-  }
-
-  static std::string_view EventKey(const v1::Event& e) {
-    return e.primary_entity().empty() ? std::string_view(e.article_id())
-                                      : std::string_view(e.primary_entity());
   }
 
   const int index_;
@@ -735,18 +567,10 @@ class PipelineManager::Impl::Worker {
   std::vector<std::shared_ptr<PartitionState>> assigned_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};      // bumped under mu_ when assigned_ changes
   // Worker-thread state, reused across messages.
-  uint64_t rules_seen_ = 0;                      // LiveRules generation of pack_
-  std::shared_ptr<const rules::RulePack> pack_;  // the rules of the current batch
-  std::shared_ptr<const PipelineProbe::PackMetrics> pack_metrics_;  // pack_'s counters
+  uint64_t rules_seen_ = 0;  // LiveRules generation of the processor's pack
+  RecordProcessor processor_;
+  std::shared_ptr<const PipelineProbe::PackMetrics> pack_metrics_;  // the pack's counters
   absl::flat_hash_map<std::string, PipelineProbe::TopicMetrics> topic_metrics_;
-  extract::Extractor extractor_;
-  parse::JsonArticleParser parser_;
-  emit::OutputEncoder encoder_;
-  std::string buffer_, detail_, fallback_id_, partition_text_, offset_text_, original_size_;
-  std::string cut_bytes_;                        // the binary analysis while it is being cut
-  std::vector<std::string> event_bytes_;         // the current article's events, encoded
-  std::vector<std::string_view> event_types_;    // their content types (encoder_'s)
-  v1::ArticleAnalysis cut_;                      // a cut analysis (emit::FitAnalysis)
 };
 
 void PipelineManager::Impl::WakeWorker(int worker) { workers_[worker]->Wake(); }

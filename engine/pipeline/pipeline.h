@@ -39,6 +39,7 @@
 #include "engine/emit/sink.h"
 #include "engine/parse/article_parser.h"
 #include "engine/pipeline/probe.h"
+#include "engine/pipeline/record_processor.h"
 #include "engine/rules/live_rules.h"
 #include "engine/rules/rule_pack.h"
 #include "engine/source/kafka_source.h"
@@ -49,29 +50,13 @@ class KafkaClientStats;
 
 namespace wirescan::pipeline {
 
-struct PipelineOptions {
+// The processor's options (record_processor.h: parsing, topics, output limits, encodings,
+// the record budget, pass-through) and the data plane's.
+struct PipelineOptions : ProcessorOptions {
   std::vector<std::string> topics;
   std::map<std::string, std::string> consumer_properties;  // bootstrap, group.id, ...
   // Receives the consumer's librdkafka statistics when set; must outlive Run().
   metrics::KafkaClientStats* consumer_stats = nullptr;
-  bool plain_text = false;
-  parse::FieldMapping fields;
-  size_t max_record_bytes = parse::JsonArticleParser::kDefaultMaxRecordBytes;
-  std::string default_source;
-  std::string analysis_topic = "wirescan.analysis";  // "-": no analyses
-  int analysis_partitions = 1;                       // partition = input partition mod this
-  std::string event_topic_prefix = "wirescan.events.";
-  std::map<std::string, std::string> event_topics;   // type -> topic (overrides rule topics)
-  std::string dead_letter_topic = "wirescan.dlq";
-  // The largest output (emit::RecordSize) the producer and every output topic accept: the
-  // producer's message.max.bytes as planned at start-up (emit::PlanOutputSizes). Larger
-  // analyses are cut, larger dead letters keep a prefix of the input, and an input whose
-  // outputs cannot be made to fit is dead-lettered `output_too_large`.
-  size_t max_message_bytes = emit::kDefaultProducerMaxBytes;
-  bool include_text = false;
-  // Wire format and content type of each output topic (emit/encoder.h); null: bare Protobuf.
-  // Must outlive the manager.
-  const emit::OutputEncodings* encodings = nullptr;
   int workers = 2;
   size_t queue_capacity = 1024;  // per partition, at least
   size_t queue_budget = 0;       // across partitions (QueueCapacityFor); 0: queue_capacity each
@@ -81,13 +66,7 @@ struct PipelineOptions {
   // still being extracted near its end are cancelled (never committed, reprocessed after a
   // restart). A revoke waits at most this long for its partitions' work too.
   int shutdown_timeout_ms = 10000;
-  // CPU time of the worker thread one record's extraction may take (core::WorkBudget); a record
-  // over it is dead-lettered `too_slow`. <= 0: no limit.
-  int record_budget_ms = 10000;
   bool exit_when_idle = false;  // return once every assigned partition is drained and committed
-  // Baseline for benchmarks: every input is produced unchanged to the analysis topic, through
-  // the same consumer, queues, workers, producer and commits, with no parsing or extraction.
-  bool passthrough = false;
 };
 
 // The queue of a partition assigned while `assigned` partitions (itself included) are:
@@ -114,11 +93,6 @@ struct PipelineCounters {
   std::atomic<uint64_t> pauses{0};
   std::atomic<uint64_t> commits{0};
 };
-
-// The topic an event goes to: options.event_topics[type], else the rule's topic, else
-// prefix + type.
-std::string EventTopic(const PipelineOptions& options, const std::string& type,
-                       const std::string& rule_topic);
 
 class PipelineManager {
  public:
