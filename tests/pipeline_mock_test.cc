@@ -41,6 +41,7 @@
 #include "engine/emit/kafka_sink.h"
 #include "engine/pipeline/pipeline.h"
 #include "engine/rules/rule_pack.h"
+#include "engine/source/kafka_source.h"
 #include "gtest/gtest.h"
 #include "wirescan/v1/analysis.pb.h"
 
@@ -376,8 +377,15 @@ std::map<int32_t, int64_t> Committed(const std::string& bootstrap, const std::st
 class PipelineRun {
  public:
   PipelineRun(pipeline::PipelineOptions options, std::map<std::string, std::string> producer)
-      : live_(Pack()),
-        manager_(std::make_unique<pipeline::PipelineManager>(std::move(options), &live_)) {
+      : live_(Pack()) {
+    auto source = source::KafkaSource::Create(options.consumer_properties,
+                                              options.commit_interval_ms);
+    if (!source.ok()) {
+      ADD_FAILURE() << source.status();
+      return;
+    }
+    source_ = std::move(*source);
+    manager_ = std::make_unique<pipeline::PipelineManager>(std::move(options), &live_);
     auto sink = emit::KafkaSink::Create(producer, manager_->listener());
     if (!sink.ok()) {
       ADD_FAILURE() << sink.status();
@@ -386,7 +394,8 @@ class PipelineRun {
     sink_ = std::move(*sink);
     emit::KafkaSink* out = sink_.get();
     thread_ = std::thread([this, out] {
-      status_ = manager_->Run(out, [out](int ms) { return out->Flush(ms); }, &stop_);
+      status_ = manager_->Run(source_.get(), out, [out](int ms) { return out->Flush(ms); },
+                              &stop_);
       done_.store(true, std::memory_order_release);
     });
   }
@@ -428,6 +437,7 @@ class PipelineRun {
 
  private:
   rules::LiveRules live_;  // the rules the manager's workers read
+  std::unique_ptr<source::KafkaSource> source_;  // outlives the manager (it holds its records)
   std::unique_ptr<pipeline::PipelineManager> manager_;
   std::unique_ptr<emit::KafkaSink> sink_;
   std::atomic<bool> stop_{false};

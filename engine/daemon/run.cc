@@ -275,7 +275,6 @@ int RunPipeline(pipeline::PipelineOptions options,
         if (encodings == nullptr) return absl::OkStatus();
         return PrepareSchemas(*schema_registry, TypedOutputTopics(options, next), encodings);
       });
-  options.consumer_stats = &consumer_stats;
   registry.AddCollector([&running_sink, &consumer_stats, &producer_stats](metrics::Emitter& out) {
     const metrics::KafkaClientStats* clients[] = {&consumer_stats, &producer_stats};
     metrics::KafkaClientStats::Emit(out, clients);
@@ -396,6 +395,15 @@ int RunPipeline(pipeline::PipelineOptions options,
     core::LogWarning("rule reload on change disabled: ", watching.message());
   }
   g_reloader.store(&reloader, std::memory_order_release);
+  // The input, built here (the pipeline sees a source::Source). Declared before the manager:
+  // the manager destroys the records it still holds before the consumer goes.
+  auto consumer = source::KafkaSource::Create(options.consumer_properties,
+                                              options.commit_interval_ms, &consumer_stats);
+  if (!consumer.ok()) {
+    core::LogError("stopped: ", consumer.status().message());
+    g_reloader.store(nullptr);
+    return 1;
+  }
   pipeline::PipelineManager manager(options, &live, &probe);
   auto sink = emit::KafkaSink::Create(producer_props, manager.listener(), &producer_stats);
   if (!sink.ok()) {
@@ -409,7 +417,8 @@ int RunPipeline(pipeline::PipelineOptions options,
   core::LogInfo("rules ", pack->version, ": ", pack->stats.entities, " entities, ",
                 pack->stats.events, " event rules; consuming ", absl::StrJoin(options.topics, ","),
                 " with ", options.workers, " worker(s)");
-  absl::Status s = manager.Run(out, [out](int ms) { return out->Flush(ms); }, &g_stop);
+  absl::Status s =
+      manager.Run(consumer->get(), out, [out](int ms) { return out->Flush(ms); }, &g_stop);
   g_reloader.store(nullptr, std::memory_order_release);
   reloader.Stop();
   (*server)->Stop();  // before the manager and sink it reads go away

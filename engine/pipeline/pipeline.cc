@@ -1,7 +1,5 @@
 #include "engine/pipeline/pipeline.h"
 
-#include <librdkafka/rdkafka.h>
-
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -31,7 +29,7 @@ namespace {
 
 // A consumed message on its way through a partition's queue.
 struct Item {
-  rd_kafka_message_t* message = nullptr;
+  source::Record* record = nullptr;  // owned (from Source::Poll); deleted by whoever ends it
   OffsetTracker::Slot* slot = nullptr;
 };
 
@@ -57,10 +55,8 @@ OutputKind KindOf(void* opaque) {
 constexpr size_t kLastResortValueBytes = RecordProcessor::kLastResortValueBytes;
 
 // The record a consumed message carries (views into it).
-InputRecord RecordOf(const TopicPartition& tp, const rd_kafka_message_t* msg) {
-  return {tp.topic, tp.partition, msg->offset,
-          std::string_view(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0),
-          std::string_view(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0)};
+InputRecord RecordOf(const TopicPartition& tp, const source::Record* r) {
+  return {tp.topic, tp.partition, r->offset, r->key, r->value};
 }
 
 // An output the broker refused: its input is dead-lettered by the partition's worker.
@@ -82,7 +78,7 @@ struct PartitionState {
     // that timed out). Runs once no thread uses the state (after the sink is gone).
     tracker.ForEachLive([](OffsetTracker::Slot& s) {
       if (s.input != nullptr && s.pending.load(std::memory_order_acquire) > 0) {
-        rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(s.input));
+        delete static_cast<source::Record*>(s.input);
       }
     });
   }
@@ -108,7 +104,7 @@ struct PartitionState {
   // a flag, no data is published with it.
   std::atomic<bool> cancel{false};
   // Consumer thread only:
-  std::deque<rd_kafka_message_t*> overflow;  // fetched while paused; no slot yet
+  std::deque<std::unique_ptr<source::Record>> overflow;  // fetched while paused; no slot yet
   bool paused = false;
   bool at_eof = false;
   int64_t committed = -1;  // last committed next-offset (commit callbacks)
@@ -150,7 +146,7 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
     const int64_t ts = slot->timestamp_ms;
     void* input = slot->input;
     if (!OffsetTracker::Release(slot)) return;
-    if (input != nullptr) rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(input));
+    delete static_cast<source::Record*>(input);
     if (probe_ != nullptr && ts > 0) {
       const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
@@ -219,21 +215,21 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
   void OnAssigned(const std::vector<TopicPartition>& partitions) override;
   void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) override;
 
-  absl::Status Run(emit::Sink* sink, const std::function<absl::Status(int)>& flush,
-                   const std::atomic<bool>* stop);
+  absl::Status Run(source::Source* source, emit::Sink* sink,
+                   const std::function<absl::Status(int)>& flush, const std::atomic<bool>* stop);
 
  private:
   class Worker;
 
-  void Dispatch(rd_kafka_message_t* msg);
-  bool TryEnqueue(PartitionState* p, rd_kafka_message_t* msg);
+  void Dispatch(std::unique_ptr<source::Record> record);
+  // Takes the record when it returns true.
+  bool TryEnqueue(PartitionState* p, std::unique_ptr<source::Record>& record);
   void ServicePaused();
   void StoreProgress();
   void CommitProgress(bool sync);
   void OnCommitted(const std::vector<std::pair<TopicPartition, int64_t>>& offsets) override;
   bool Idle();
   void DropOverflow(PartitionState* p) {
-    for (rd_kafka_message_t* m : p->overflow) rd_kafka_message_destroy(m);
     p->overflow.clear();
   }
   // Moves the partition's watermark over every completed offset. The only caller of Advance:
@@ -281,7 +277,7 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
   // What the metrics collector may read: the assigned partitions, updated on (re)assignment.
   mutable absl::Mutex visible_mu_;
   std::vector<std::shared_ptr<PartitionState>> visible_ ABSL_GUARDED_BY(visible_mu_);
-  std::unique_ptr<source::KafkaSource> source_;
+  source::Source* source_ = nullptr;  // Run()'s; outlives the manager's use of it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<TopicPartition, std::shared_ptr<PartitionState>> partitions_;  // consumer thread
   // Revoked before all their work finished (drain timed out, or lost): delivery reports and
@@ -377,10 +373,10 @@ class PipelineManager::Impl::Worker {
       if (p->revoking.load(std::memory_order_acquire) ||
           p->cancel.load(std::memory_order_relaxed)) {
         item->slot->skipped = true;  // never committed: it stays pending
-        rd_kafka_message_destroy(item->message);
+        delete item->record;
       } else {
-        // From here the slot owns the message: it is destroyed with the slot's last output.
-        item->slot->input = item->message;
+        // From here the slot owns the record: it is destroyed with the slot's last output.
+        item->slot->input = item->record;
         Process(*p, *item);
       }
       p->queue.Pop();
@@ -462,7 +458,7 @@ class PipelineManager::Impl::Worker {
     }
     for (const Refusal& r : todo) {
       const InputRecord record =
-          RecordOf(p->tp, static_cast<const rd_kafka_message_t*>(r.slot->input));
+          RecordOf(p->tp, static_cast<const source::Record*>(r.slot->input));
       if (r.kind == kPrimary) {
         ProduceDeadLetter(r.slot, record, r.too_large ? "output_too_large" : "output_refused",
                           absl::StrCat(r.topic, " refused an output of this input: ", r.error),
@@ -484,7 +480,7 @@ class PipelineManager::Impl::Worker {
     OffsetTracker::Slot* slot = item.slot;
     const PipelineOptions& opt = owner_->options_;
     PipelineCounters& c = *owner_->counters_;
-    const InputRecord record = RecordOf(p.tp, item.message);
+    const InputRecord record = RecordOf(p.tp, item.record);
     const auto started = std::chrono::steady_clock::now();
     switch (processor_.Process(record, &p.cancel)) {
       case Outcome::kCancelled:
@@ -493,7 +489,7 @@ class PipelineManager::Impl::Worker {
         // it again.
         slot->input = nullptr;
         slot->skipped = true;
-        rd_kafka_message_destroy(item.message);
+        delete item.record;
         c.cancelled.fetch_add(1, std::memory_order_relaxed);
         return;
       case Outcome::kFailed:
@@ -664,42 +660,40 @@ void PipelineManager::Impl::OnRevoked(const std::vector<TopicPartition>& partiti
 }
 
 
-bool PipelineManager::Impl::TryEnqueue(PartitionState* p, rd_kafka_message_t* msg) {
+bool PipelineManager::Impl::TryEnqueue(PartitionState* p,
+                                      std::unique_ptr<source::Record>& record) {
   // This thread is the queue's only producer: room seen now is still there at the push.
   if (p->queue.Size() >= p->queue.capacity()) return false;
-  const int64_t ts = rd_kafka_message_timestamp(msg, nullptr);
-  OffsetTracker::Slot* slot = p->tracker.Begin(msg->offset, ts);
+  const int64_t ts = record->timestamp_ms;
+  OffsetTracker::Slot* slot = p->tracker.Begin(record->offset, ts);
   if (slot == nullptr) {
     // Full of offsets whose outputs may all be delivered by now: move the watermark over them
     // (frees their slots) before calling it backpressure. Waiting for the next periodic Settle
     // instead paused every partition for up to a store interval per 2 x queue_capacity
     // messages: ~2,200 articles/s per partition at the default capacity.
     Settle(p);
-    slot = p->tracker.Begin(msg->offset, ts);
+    slot = p->tracker.Begin(record->offset, ts);
     if (slot == nullptr) return false;
   }
-  Item item{msg, slot};
+  Item item{record.release(), slot};
   p->queue.TryPush(item);
   workers_[p->worker]->Wake();
   return true;
 }
 
-void PipelineManager::Impl::Dispatch(rd_kafka_message_t* msg) {
-  auto it = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
-  if (it == partitions_.end()) {  // not (or no longer) ours
-    rd_kafka_message_destroy(msg);
-    return;
-  }
+void PipelineManager::Impl::Dispatch(std::unique_ptr<source::Record> record) {
+  auto it = partitions_.find({std::string(record->topic), record->partition});
+  if (it == partitions_.end()) return;  // not (or no longer) ours
   PartitionState* p = it->second.get();
   p->at_eof = false;
-  p->position.store(msg->offset + 1, std::memory_order_relaxed);
+  p->position.store(record->offset + 1, std::memory_order_relaxed);
   counters_->consumed.fetch_add(1, std::memory_order_relaxed);
   if (p->metrics.messages != nullptr) {
     p->metrics.messages->Inc();
-    p->metrics.bytes->Inc(msg->len);
+    p->metrics.bytes->Inc(record->value.size());
   }
-  if (!p->overflow.empty() || !TryEnqueue(p, msg)) {
-    p->overflow.push_back(msg);
+  if (!p->overflow.empty() || !TryEnqueue(p, record)) {
+    p->overflow.push_back(std::move(record));
     if (!p->paused) {
       source_->Pause(p->tp);  // backpressure: stop fetching instead of buffering
       p->paused = true;
@@ -782,19 +776,15 @@ bool PipelineManager::Impl::Idle() {
   return true;
 }
 
-absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
+absl::Status PipelineManager::Impl::Run(source::Source* source, emit::Sink* sink,
                                         const std::function<absl::Status(int)>& flush,
                                         const std::atomic<bool>* stop) {
-  auto src = source::KafkaSource::Create(options_.consumer_properties,
-                                         options_.commit_interval_ms, this,
-                                         options_.consumer_stats);
-  if (!src.ok()) return src.status();
-  source_ = std::move(*src);
+  source_ = source;
   for (int w = 0; w < options_.workers; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, this, sink));
     workers_.back()->Start();
   }
-  absl::Status status = source_->Subscribe(options_.topics);
+  absl::Status status = source_->Subscribe(options_.topics, this);
   subscribed_.store(status.ok(), std::memory_order_release);
   if (probe_ != nullptr) AddCollector();
   auto last_store = Clock::now();
@@ -807,17 +797,20 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
       break;
     }
     // While a partition is paused, come back soon to resume it once its worker caught up.
-    rd_kafka_message_t* msg = source_->Poll(any_paused_ ? 2 : 50);
-    if (msg != nullptr) {
-      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        auto it = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
-        if (it != partitions_.end() && it->second->overflow.empty()) it->second->at_eof = true;
-        rd_kafka_message_destroy(msg);
-      } else if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        core::LogWarning("consumer: ", rd_kafka_message_errstr(msg));
-        rd_kafka_message_destroy(msg);
-      } else {
-        Dispatch(msg);
+    std::unique_ptr<source::Record> record = source_->Poll(any_paused_ ? 2 : 50);
+    if (record != nullptr) {
+      switch (record->kind) {
+        case source::Record::Kind::kEndOfPartition: {
+          auto it = partitions_.find({std::string(record->topic), record->partition});
+          if (it != partitions_.end() && it->second->overflow.empty()) it->second->at_eof = true;
+          break;
+        }
+        case source::Record::Kind::kError:
+          core::LogWarning("consumer: ", core::Sv(record->error));
+          break;
+        case source::Record::Kind::kMessage:
+          Dispatch(std::move(record));
+          break;
       }
     }
     ServicePaused();
@@ -871,19 +864,19 @@ absl::Status PipelineManager::Impl::Run(emit::Sink* sink,
   // Whatever the workers did not reach (a drain that timed out) is released, never committed.
   for (auto& p : retired_) {
     Item item;
-    while (p->queue.TryPop(&item)) rd_kafka_message_destroy(item.message);
+    while (p->queue.TryPop(&item)) delete item.record;
   }
   for (auto& [tp, p] : partitions_) {
     Item item;
-    while (p->queue.TryPop(&item)) rd_kafka_message_destroy(item.message);
+    while (p->queue.TryPop(&item)) delete item.record;
   }
   if (fatal_.load() && status.ok()) status = absl::InternalError("an output could not be delivered");
   return status;
 }
 
 void PipelineManager::Impl::AddCollector() {
-  rd_kafka_t* rk = source_->handle();
-  collector_ = probe_->registry()->AddCollector([this, rk](metrics::Emitter& out) {
+  const source::Source* src = source_;
+  collector_ = probe_->registry()->AddCollector([this, src](metrics::Emitter& out) {
     std::vector<std::shared_ptr<PartitionState>> parts;
     {
       absl::MutexLock lock(&visible_mu_);
@@ -902,11 +895,7 @@ void PipelineManager::Impl::AddCollector() {
                 kLabels);
     for (const auto& p : parts) {
       int64_t low = 0, high = 0;
-      // Cached watermarks from the last fetch response: no broker round trip.
-      if (rd_kafka_get_watermark_offsets(rk, p->tp.topic.c_str(), p->tp.partition, &low, &high) !=
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        continue;
-      }
+      if (!src->Watermarks(p->tp, &low, &high)) continue;  // cached: no broker round trip
       int64_t pos = p->position.load(std::memory_order_relaxed);
       if (pos < 0) pos = std::max<int64_t>(low, p->committed_offset.load(std::memory_order_relaxed));
       std::string part = absl::StrCat(p->tp.partition);
@@ -935,9 +924,10 @@ PipelineManager::~PipelineManager() = default;
 
 emit::DeliveryListener* PipelineManager::listener() { return impl_.get(); }
 
-absl::Status PipelineManager::Run(emit::Sink* sink, const std::function<absl::Status(int)>& flush,
+absl::Status PipelineManager::Run(source::Source* source, emit::Sink* sink,
+                                  const std::function<absl::Status(int)>& flush,
                                   const std::atomic<bool>* stop) {
-  return impl_->Run(sink, flush, stop);
+  return impl_->Run(source, sink, flush, stop);
 }
 
 }  // namespace wirescan::pipeline

@@ -1,7 +1,7 @@
 #pragma once
 // The streaming data plane and its control.
 //
-//   ws:consumer (the thread that calls Run)   KafkaSource poll -> per-partition SPSC queue;
+//   ws:consumer (the thread that calls Run)   Source poll -> per-partition SPSC queue;
 //       pauses a partition whose queue or tracker is full; rebalance callbacks; stores the
 //       contiguous delivered watermark of every partition for librdkafka's auto-commit (every
 //       commit_interval_ms, skipped while the group rebalances) and commits synchronously on
@@ -42,11 +42,7 @@
 #include "engine/pipeline/record_processor.h"
 #include "engine/rules/live_rules.h"
 #include "engine/rules/rule_pack.h"
-#include "engine/source/kafka_source.h"
-
-namespace wirescan::metrics {
-class KafkaClientStats;
-}  // namespace wirescan::metrics
+#include "engine/source/source.h"
 
 namespace wirescan::pipeline {
 
@@ -54,9 +50,9 @@ namespace wirescan::pipeline {
 // the record budget, pass-through) and the data plane's.
 struct PipelineOptions : ProcessorOptions {
   std::vector<std::string> topics;
-  std::map<std::string, std::string> consumer_properties;  // bootstrap, group.id, ...
-  // Receives the consumer's librdkafka statistics when set; must outlive Run().
-  metrics::KafkaClientStats* consumer_stats = nullptr;
+  // The consumer's settings (bootstrap, group.id, ...): daemon/ builds the KafkaSource with
+  // them; the pipeline only sees the Source it is given.
+  std::map<std::string, std::string> consumer_properties;
   int workers = 2;
   size_t queue_capacity = 1024;  // per partition, at least
   size_t queue_budget = 0;       // across partitions (QueueCapacityFor); 0: queue_capacity each
@@ -109,12 +105,15 @@ class PipelineManager {
   // The listener to give the sink before calling Run().
   emit::DeliveryListener* listener();
 
-  // Consumes until `stop` becomes true (then drains, flushes, commits and returns OK), until
+  // Consumes `source` (subscribing it to options.topics, with the manager as its rebalance
+  // handler) until `stop` becomes true (then drains, flushes, commits and returns OK), until
   // idle with exit_when_idle, or until a fatal error (a delivery that failed after the
   // producer's retries: nothing past it is committed, and the error is returned).
   // `flush` waits for the sink's outstanding deliveries (KafkaSink::Flush).
-  absl::Status Run(emit::Sink* sink, const std::function<absl::Status(int)>& flush,
-                   const std::atomic<bool>* stop);
+  // REQUIRES: `source` outlives the manager (records it returned are destroyed by the
+  // manager's destructor at the latest); Run() closes it before returning.
+  absl::Status Run(source::Source* source, emit::Sink* sink,
+                   const std::function<absl::Status(int)>& flush, const std::atomic<bool>* stop);
 
   const PipelineCounters& counters() const { return counters_; }
 

@@ -27,13 +27,37 @@ rd_kafka_topic_partition_list_t* ToList(const std::vector<TopicPartition>& tps) 
   return list;
 }
 
+// A consumed message (or event), owned: destroyed with the record.
+class KafkaRecord final : public Record {
+ public:
+  explicit KafkaRecord(rd_kafka_message_t* msg) : msg_(msg) {
+    if (msg->rkt != nullptr) topic = rd_kafka_topic_name(msg->rkt);
+    partition = msg->partition;
+    offset = msg->offset;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      kind = Kind::kEndOfPartition;
+    } else if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      kind = Kind::kError;
+      error = rd_kafka_message_errstr(msg);
+    } else {
+      kind = Kind::kMessage;
+      timestamp_ms = rd_kafka_message_timestamp(msg, nullptr);
+      if (msg->key != nullptr) key = {static_cast<const char*>(msg->key), msg->key_len};
+      if (msg->payload != nullptr) value = {static_cast<const char*>(msg->payload), msg->len};
+    }
+  }
+  ~KafkaRecord() override { rd_kafka_message_destroy(msg_); }
+
+ private:
+  rd_kafka_message_t* const msg_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
     const std::map<std::string, std::string>& properties, int commit_interval_ms,
-    RebalanceHandler* handler, metrics::KafkaClientStats* stats) {
+    metrics::KafkaClientStats* stats) {
   std::unique_ptr<KafkaSource> src(new KafkaSource());
-  src->handler_ = handler;
   src->stats_ = stats;
   std::map<std::string, std::string> props = properties;
   props["enable.auto.commit"] = "true";  // commits stored offsets only; see the header
@@ -87,7 +111,9 @@ KafkaSource::~KafkaSource() {
   rd_kafka_destroy(rk_);
 }
 
-absl::Status KafkaSource::Subscribe(const std::vector<std::string>& topics) {
+absl::Status KafkaSource::Subscribe(const std::vector<std::string>& topics,
+                                    RebalanceHandler* handler) {
+  handler_ = handler;
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
   for (const auto& t : topics) {
@@ -101,8 +127,15 @@ absl::Status KafkaSource::Subscribe(const std::vector<std::string>& topics) {
   return absl::OkStatus();
 }
 
-rd_kafka_message_t* KafkaSource::Poll(int timeout_ms) {
-  return rd_kafka_consumer_poll(rk_, timeout_ms);
+std::unique_ptr<Record> KafkaSource::Poll(int timeout_ms) {
+  rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, timeout_ms);
+  if (msg == nullptr) return nullptr;
+  return std::make_unique<KafkaRecord>(msg);
+}
+
+bool KafkaSource::Watermarks(const TopicPartition& tp, int64_t* low, int64_t* high) const {
+  return rd_kafka_get_watermark_offsets(rk_, tp.topic.c_str(), tp.partition, low, high) ==
+         RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 void KafkaSource::Pause(const TopicPartition& tp) {
@@ -188,7 +221,7 @@ void KafkaSource::OnOffsetCommit(rd_kafka_t*, int err, rd_kafka_topic_partition_
       ok.push_back({{e.topic, e.partition}, e.offset});
     }
   }
-  if (!ok.empty()) self->handler_->OnCommitted(ok);
+  if (!ok.empty() && self->handler_ != nullptr) self->handler_->OnCommitted(ok);
 }
 
 void KafkaSource::OnRebalance(rd_kafka_t* rk, int err_int, rd_kafka_topic_partition_list_t* parts,
@@ -196,8 +229,9 @@ void KafkaSource::OnRebalance(rd_kafka_t* rk, int err_int, rd_kafka_topic_partit
   auto* self = static_cast<KafkaSource*>(opaque);
   auto err = static_cast<rd_kafka_resp_err_t>(err_int);
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  RebalanceHandler* const handler = self->handler_;  // set by Subscribe, before any rebalance
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    self->handler_->OnAssigned(ToVector(parts));
+    handler->OnAssigned(ToVector(parts));
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
       if (e != nullptr) {
@@ -210,7 +244,7 @@ void KafkaSource::OnRebalance(rd_kafka_t* rk, int err_int, rd_kafka_topic_partit
     return;
   }
   if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    self->handler_->OnRevoked(ToVector(parts), rd_kafka_assignment_lost(rk) != 0);
+    handler->OnRevoked(ToVector(parts), rd_kafka_assignment_lost(rk) != 0);
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
       if (e != nullptr) {
@@ -223,7 +257,7 @@ void KafkaSource::OnRebalance(rd_kafka_t* rk, int err_int, rd_kafka_topic_partit
     return;
   }
   core::LogError("rebalance error: ", rd_kafka_err2str(err));
-  self->handler_->OnRevoked(ToVector(parts), true);
+  handler->OnRevoked(ToVector(parts), true);
   rd_kafka_assign(rk, nullptr);
 }
 

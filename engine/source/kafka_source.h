@@ -1,7 +1,8 @@
 #pragma once
-// KafkaSource: the input side, a librdkafka consumer-group member. It subscribes to the input
-// topics, hands messages to the pipeline one by one, and calls a RebalanceHandler (on the
-// consumer thread, from inside Poll) when partitions are assigned or revoked.
+// KafkaSource: the Source (source.h) of the daemon, a librdkafka consumer-group member. It
+// subscribes to the input topics, hands messages to the pipeline one by one (each Record owns
+// its rd_kafka_message_t), and calls a RebalanceHandler (on the consumer thread, from inside
+// Poll) when partitions are assigned or revoked. Built by daemon/ (the pipeline sees a Source).
 //
 // Offsets: the pipeline stores each partition's delivered watermark (Store) and librdkafka's
 // auto-commit timer commits the stored offsets. That timer skips its turn while the group is
@@ -11,7 +12,8 @@
 // processed twice. Explicit synchronous commits happen only where the generation is settled:
 // inside the revoke callback and at shutdown.
 //
-// Lifecycle: Create() -> Subscribe() -> Poll()... -> Close() (leaves the group, revoking).
+// Lifecycle: Create() -> Subscribe() -> Poll()... -> Close() (leaves the group, revoking). The
+// rebalance handler given to Subscribe() must outlive the source unless Close() was called.
 // Thread safety: confined to the consumer thread ("ws:consumer"), except Commit(), which
 // librdkafka allows from any thread.
 
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/source/source.h"
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
@@ -35,32 +38,7 @@ class KafkaClientStats;
 
 namespace wirescan::source {
 
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  bool operator<(const TopicPartition& o) const {
-    return topic != o.topic ? topic < o.topic : partition < o.partition;
-  }
-  bool operator==(const TopicPartition& o) const {
-    return topic == o.topic && partition == o.partition;
-  }
-};
-
-class RebalanceHandler {
- public:
-  virtual ~RebalanceHandler() = default;
-  // New partitions, before any of their messages is returned by Poll().
-  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
-  // Partitions about to leave this member: finish or abandon their work and commit what is
-  // complete before returning. `lost`: the group already gave them away; do not commit.
-  virtual void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
-  // Offsets the group coordinator accepted (auto-commit or Commit), from inside Poll.
-  virtual void OnCommitted(const std::vector<std::pair<TopicPartition, int64_t>>& offsets) {
-    (void)offsets;
-  }
-};
-
-class KafkaSource {
+class KafkaSource : public Source {
  public:
   // `properties`: librdkafka consumer settings (bootstrap.servers, group.id, ...). wirescan sets
   // enable.auto.commit=true (stored offsets only), auto.commit.interval.ms=commit_interval_ms,
@@ -69,24 +47,24 @@ class KafkaSource {
   // statistics.interval.ms (default metrics::kDefaultStatisticsIntervalMs).
   static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(
       const std::map<std::string, std::string>& properties, int commit_interval_ms,
-      RebalanceHandler* handler, metrics::KafkaClientStats* stats = nullptr);
-  ~KafkaSource();
+      metrics::KafkaClientStats* stats = nullptr);
+  ~KafkaSource() override;
 
-  absl::Status Subscribe(const std::vector<std::string>& topics);
-  // The next message or event, or nullptr after `timeout_ms`. The caller owns the message
-  // (rd_kafka_message_destroy). Partition-EOF events have err RD_KAFKA_RESP_ERR__PARTITION_EOF.
-  rd_kafka_message_t* Poll(int timeout_ms);
-  void Pause(const TopicPartition& tp);
-  void Resume(const TopicPartition& tp);
+  absl::Status Subscribe(const std::vector<std::string>& topics,
+                         RebalanceHandler* handler) override;
+  // A message, a partition's end (RD_KAFKA_RESP_ERR__PARTITION_EOF) or a consumer error.
+  std::unique_ptr<Record> Poll(int timeout_ms) override;
+  void Pause(const TopicPartition& tp) override;
+  void Resume(const TopicPartition& tp) override;
   // Stores next-offset-to-consume per partition for the next auto-commit.
-  absl::Status Store(const std::map<TopicPartition, int64_t>& offsets);
+  absl::Status Store(const std::map<TopicPartition, int64_t>& offsets) override;
   // Commits next-offset-to-consume per partition now; async unless `sync`. Only where no
   // rebalance can be in flight (see above): the revoke callback, shutdown.
-  absl::Status Commit(const std::map<TopicPartition, int64_t>& offsets, bool sync);
+  absl::Status Commit(const std::map<TopicPartition, int64_t>& offsets, bool sync) override;
   // Leaves the group (the revoke callback runs from inside this call).
-  void Close();
-  // The client handle, for thread-safe read-only calls (cached watermarks for metrics).
-  rd_kafka_t* handle() const { return rk_; }
+  void Close() override;
+  // Cached watermarks from the last fetch response: no broker round trip.
+  bool Watermarks(const TopicPartition& tp, int64_t* low, int64_t* high) const override;
   // Client errors reported by librdkafka, for metrics.
   uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
 
