@@ -166,17 +166,28 @@ emit::SizeSettings SizeSettingsOf(const pipeline::PipelineOptions& options,
 // exists or a stop is requested (then returns 0). FailedPrecondition: the size settings
 // contradict each other (emit::PlanOutputSizes), a configuration error. `describe_limits`
 // false: the topics are known to have Kafka's default limit (the embedded demo's mock cluster,
-// which answers DescribeConfigs only after a timeout).
+// which answers DescribeConfigs only after a timeout). `client`: the running producer, for its
+// admin calls (a rule reload), or null: a client is created for them (start-up). With
+// `topics_required` (a reload: the new pack must not go live with an event topic that does not
+// exist) a topic that cannot be created is an error; at start-up a warning (it may exist
+// without this member being allowed to describe it).
 absl::StatusOr<int> PrepareTopics(const pipeline::PipelineOptions& options,
                                   const std::map<std::string, std::string>& producer_props,
                                   const rules::RulePack& pack, bool describe_limits,
-                                  emit::SizePlan* plan) {
+                                  emit::SizePlan* plan, emit::KafkaSink* client = nullptr,
+                                  bool topics_required = false) {
   NoDeliveries none;
-  auto admin = emit::KafkaSink::Create(producer_props, &none);
-  if (!admin.ok()) return admin.status();
+  std::unique_ptr<emit::KafkaSink> own;
+  if (client == nullptr) {
+    auto created = emit::KafkaSink::Create(producer_props, &none);
+    if (!created.ok()) return created.status();
+    own = std::move(*created);
+    client = own.get();
+  }
+  emit::KafkaSink* const admin = client;
   int input_partitions = 0;
   for (int attempt = 0; !g_stop.load(std::memory_order_acquire); ++attempt) {
-    auto n = (*admin)->PartitionCount(options.topics.front(), 2000);
+    auto n = admin->PartitionCount(options.topics.front(), 2000);
     if (n.ok()) {
       input_partitions = *n;
       break;
@@ -190,13 +201,16 @@ absl::StatusOr<int> PrepareTopics(const pipeline::PipelineOptions& options,
   }
   if (input_partitions == 0) return 0;  // stopping
   const std::vector<std::string> outputs = OutputTopics(options, pack);
-  absl::Status ensured = (*admin)->EnsureTopics(outputs, input_partitions, 10000);
-  if (!ensured.ok()) core::LogWarning("output topics: ", ensured.message());
+  absl::Status ensured = admin->EnsureTopics(outputs, input_partitions, 10000);
+  if (!ensured.ok()) {
+    if (topics_required) return ensured;
+    core::LogWarning("output topics: ", ensured.message());
+  }
   // The topics' limits decide what the producer may send. Without them (a broker or cluster
   // without DescribeConfigs, no DESCRIBE_CONFIGS permission) Kafka's default is assumed, and
   // an output a topic refuses all the same is dead-lettered when its delivery report says so.
   absl::StatusOr<std::map<std::string, size_t>> limits = std::map<std::string, size_t>();
-  if (describe_limits) limits = (*admin)->TopicMaxMessageBytes(outputs, 5000);
+  if (describe_limits) limits = admin->TopicMaxMessageBytes(outputs, 5000);
   if (!limits.ok()) {
     core::LogWarning("cannot read max.message.bytes of the output topics (", limits.status().message(),
                      "): assuming Kafka's default ", emit::kDefaultTopicMaxBytes);
@@ -206,7 +220,7 @@ absl::StatusOr<int> PrepareTopics(const pipeline::PipelineOptions& options,
   if (!planned.ok()) return planned.status();
   *plan = *planned;
   if (options.analysis_topic == "-") return 1;
-  auto n = (*admin)->PartitionCount(options.analysis_topic, 5000);
+  auto n = admin->PartitionCount(options.analysis_topic, 5000);
   return n.ok() ? *n : 1;
 }
 
@@ -269,8 +283,12 @@ int RunPipeline(pipeline::PipelineOptions options,
         // A reloaded pack may name new event topics: create them (and register their schemas)
         // before it goes live. The running producer's limits must suit them (they count as set
         // explicitly).
+        // Through the running producer once there is one (a reload before it exists gets a
+        // client of its own).
         emit::SizePlan plan;
-        absl::StatusOr<int> prepared = PrepareTopics(options, producer_props, next, describe_limits, &plan);
+        absl::StatusOr<int> prepared =
+            PrepareTopics(options, producer_props, next, describe_limits, &plan,
+                          running_sink.load(std::memory_order_acquire), /*topics_required=*/true);
         if (!prepared.ok()) return prepared.status();
         if (encodings == nullptr) return absl::OkStatus();
         return PrepareSchemas(*schema_registry, TypedOutputTopics(options, next), encodings);

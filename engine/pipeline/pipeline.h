@@ -53,15 +53,17 @@ struct PipelineOptions : ProcessorOptions {
   // The consumer's settings (bootstrap, group.id, ...): daemon/ builds the KafkaSource with
   // them; the pipeline only sees the Source it is given.
   std::map<std::string, std::string> consumer_properties;
-  int workers = 2;
-  size_t queue_capacity = 1024;  // per partition, at least
-  size_t queue_budget = 0;       // across partitions (QueueCapacityFor); 0: queue_capacity each
-  size_t batch_size = 64;
-  int commit_interval_ms = 1000;
+  // Defaults: the configuration's (config/daemon_config.h), as for ProcessorOptions.
+  int workers = static_cast<int>(config::kDefaultWorkers);
+  size_t queue_capacity = config::kDefaultQueueCapacity;  // per partition, at least
+  // Across partitions (QueueCapacityFor); 0: queue_capacity each.
+  size_t queue_budget = config::kDefaultQueueBudget;
+  size_t batch_size = config::kDefaultBatchSize;
+  int commit_interval_ms = static_cast<int>(config::kDefaultCommitIntervalMs);
   // The whole shutdown (drain, flush, commit, leave the group), from the stop request: records
   // still being extracted near its end are cancelled (never committed, reprocessed after a
   // restart). A revoke waits at most this long for its partitions' work too.
-  int shutdown_timeout_ms = 10000;
+  int shutdown_timeout_ms = static_cast<int>(config::kDefaultShutdownTimeoutMs);
   bool exit_when_idle = false;  // return once every assigned partition is drained and committed
 };
 
@@ -69,7 +71,7 @@ struct PipelineOptions : ProcessorOptions {
 // max(queue_capacity, queue_budget / assigned), at most kMaxQueueCapacity. Existing queues keep
 // their size when more partitions arrive, so the total can exceed the budget until the next
 // rebalance (by at most the budget).
-inline constexpr size_t kMaxQueueCapacity = 65536;
+inline constexpr size_t kMaxQueueCapacity = config::kMaxQueueCapacity;
 size_t QueueCapacityFor(const PipelineOptions& options, size_t assigned);
 
 // Counters readable from any thread (relaxed; for logs, tests and metrics).

@@ -9,6 +9,9 @@
 
 namespace wirescan::pipeline {
 
+// `wirescan extract` and the daemon reject records above the same default size.
+static_assert(config::kDefaultMaxRecordBytes == parse::JsonArticleParser::kDefaultMaxRecordBytes);
+
 std::string EventTopic(const ProcessorOptions& options, const std::string& type,
                        const std::string& rule_topic) {
   auto it = options.event_topics.find(type);

@@ -30,6 +30,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "engine/config/daemon_config.h"
 #include "engine/core/article.h"
 #include "engine/core/work_budget.h"
 #include "engine/emit/encoder.h"
@@ -42,17 +43,19 @@
 
 namespace wirescan::pipeline {
 
-// What the processor needs of the daemon's configuration (a part of PipelineOptions).
+// What the processor needs of the daemon's configuration (a part of PipelineOptions). The
+// defaults are the configuration's (config/daemon_config.h kDefault*, documented in
+// proto/wirescan/v1/config.proto): one place.
 struct ProcessorOptions {
   bool plain_text = false;
   parse::FieldMapping fields;
-  size_t max_record_bytes = parse::JsonArticleParser::kDefaultMaxRecordBytes;
+  size_t max_record_bytes = config::kDefaultMaxRecordBytes;
   std::string default_source;
-  std::string analysis_topic = "wirescan.analysis";  // "-": no analyses
-  int analysis_partitions = 1;                       // partition = input partition mod this
-  std::string event_topic_prefix = "wirescan.events.";
-  std::map<std::string, std::string> event_topics;   // type -> topic (overrides rule topics)
-  std::string dead_letter_topic = "wirescan.dlq";
+  std::string analysis_topic{config::kDefaultAnalysisTopic};  // "-": no analyses
+  int analysis_partitions = 1;  // partition = input partition mod this
+  std::string event_topic_prefix{config::kDefaultEventTopicPrefix};
+  std::map<std::string, std::string> event_topics;  // type -> topic (overrides rule topics)
+  std::string dead_letter_topic{config::kDefaultDeadLetterTopic};
   // The largest output (emit::RecordSize) the producer and every output topic accept: the
   // producer's message.max.bytes as planned at start-up (emit::PlanOutputSizes). Larger
   // analyses are cut, larger dead letters keep a prefix of the input, and an input whose
@@ -64,7 +67,7 @@ struct ProcessorOptions {
   const emit::OutputEncodings* encodings = nullptr;
   // CPU time of the thread one record's extraction may take (core::WorkBudget); a record over
   // it is dead-lettered `too_slow`. <= 0: no limit.
-  int record_budget_ms = 10000;
+  int record_budget_ms = static_cast<int>(config::kDefaultRecordBudgetMs);
   // Baseline for benchmarks: every input is one output to the analysis topic, unchanged, with
   // no parsing or extraction.
   bool passthrough = false;
