@@ -123,8 +123,9 @@ class PipelineManager::Impl : public emit::DeliveryListener, public source::Reba
 
   ~Impl() {
     if (probe_ != nullptr && collector_ != 0) probe_->registry()->RemoveCollector(collector_);
-    // The partition states destroy the inputs their slots still hold: before the consumer
-    // (source_) they came from. The workers (and their partition lists) are gone before it too.
+    // The partition states destroy the records their slots still hold: here, while the source
+    // they came from still exists (Run's caller keeps it past the manager). The workers (and
+    // their partition lists) are gone before them too.
     {
       absl::MutexLock lock(&visible_mu_);
       visible_.clear();
