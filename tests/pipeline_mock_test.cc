@@ -764,6 +764,7 @@ TEST_F(PipelineMockTest, IdleExitCommitsTheEndWithoutPeriodicCommits) {
 // b. Tiny queues, one worker: the consumer pauses partitions, and nothing is lost.
 TEST_F(PipelineMockTest, BackpressurePausesAndLosesNothing) {
   options_.queue_capacity = 16;
+  options_.queue_budget = 0;  // queue_capacity each (the default budget would deepen them)
   options_.batch_size = 4;
   options_.workers = 1;
   options_.analysis_partitions = 3;  // ~4 KB analyses: 2,000 of them need > 2 partitions
@@ -804,6 +805,7 @@ std::map<std::string, std::string> SlowProducer(std::map<std::string, std::strin
 // is busy (the second joins), and again when one of them leaves.
 TEST_F(PipelineMockTest, RebalanceBetweenTwoMembersAccountsForEveryOffset) {
   options_.queue_capacity = 64;
+  options_.queue_budget = 0;  // queue_capacity each (the default budget would deepen them)
   options_.batch_size = 16;
   options_.analysis_partitions = 4;
   Prepare("rebalance", 4, MakeRecords(2000, /*with_bad=*/false));
@@ -846,6 +848,7 @@ TEST_F(PipelineMockTest, RebalanceBetweenTwoMembersAccountsForEveryOffset) {
 // d. Stop while consuming: Run returns OK, and nothing is committed without its outputs.
 TEST_F(PipelineMockTest, StopCommitsOnlyDeliveredOffsets) {
   options_.queue_capacity = 64;
+  options_.queue_budget = 0;  // queue_capacity each (the default budget would deepen them)
   options_.batch_size = 16;
   options_.analysis_partitions = 3;
   Prepare("stop", 3, MakeRecords(2000, /*with_bad=*/false));

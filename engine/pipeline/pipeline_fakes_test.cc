@@ -144,8 +144,12 @@ TEST(PipelineFakesTest, ARevokeWaitsForTheOutputsInFlightThenCommitsThem) {
   EXPECT_TRUE(run.status().ok()) << run.status();
 }
 
-TEST(PipelineFakesTest, AReloadTakesEffectForTheRecordsAfterIt) {
-  Running run({});
+TEST(PipelineFakesTest, AReloadTakesEffectAtTheNextBatch) {
+  // One record per batch: the record pushed after the publication starts a batch of its own,
+  // where the worker picks up the new pack (a batch under way keeps the pack it started with).
+  PipelineOptions options;
+  options.batch_size = 1;
+  Running run(options);
   run.sink().AutoDeliver(true);
   run.source().Assign({kTp});
   run.source().Push(kTp, "", Article(0));
