@@ -28,9 +28,10 @@ namespace {
 using wirescan::v1::ArticleAnalysis;
 
 void CheckSpans(const ArticleAnalysis& a, std::string_view title, std::string_view body) {
-  auto field_text = [&](const std::string& f) -> std::string_view {
-    WS_FUZZ_CHECK(f == "title" || f == "body", "unknown field '%s'", f.c_str());
-    return f == "title" ? title : body;
+  auto field_text = [&](wirescan::v1::Field f) -> std::string_view {
+    WS_FUZZ_CHECK(f == wirescan::v1::FIELD_TITLE || f == wirescan::v1::FIELD_BODY,
+                  "unknown field %d", static_cast<int>(f));
+    return f == wirescan::v1::FIELD_TITLE ? title : body;
   };
   int last_field = 0;
   uint32_t last_begin = 0;
@@ -42,9 +43,11 @@ void CheckSpans(const ArticleAnalysis& a, std::string_view title, std::string_vi
     WS_FUZZ_CHECK(text.substr(m.begin(), m.end() - m.begin()) == m.text(),
                   "mention text '%s' is not the field's bytes at [%u, %u)", m.text().c_str(),
                   m.begin(), m.end());
-    int f = m.field() == "title" ? 0 : 1;
+    int f = m.field() == wirescan::v1::FIELD_TITLE ? 0 : 1;
     WS_FUZZ_CHECK(f > last_field || (f == last_field && m.begin() >= last_begin),
-                  "mentions out of order at %s:%u", m.field().c_str(), m.begin());
+                  "mentions out of order at %d:%u", f, m.begin());
+    WS_FUZZ_CHECK(!m.has_entity() || m.entity() < static_cast<uint32_t>(a.entities_size()),
+                  "mention entity %u of %d", m.entity(), a.entities_size());
     last_field = f;
     last_begin = m.begin();
   }
@@ -53,6 +56,15 @@ void CheckSpans(const ArticleAnalysis& a, std::string_view title, std::string_vi
     WS_FUZZ_CHECK(e.begin() < e.end() && e.end() <= text.size(),
                   "event [%u, %u) outside its field of %zu bytes", e.begin(), e.end(),
                   text.size());
+    for (const auto& slot : e.slots()) {
+      std::string_view slot_text = field_text(slot.field());
+      WS_FUZZ_CHECK(slot.end() <= slot_text.size() &&
+                        slot_text.substr(slot.begin(), slot.end() - slot.begin()) == slot.text(),
+                    "event slot '%s' is not the field's bytes at [%u, %u)", slot.text().c_str(),
+                    slot.begin(), slot.end());
+      WS_FUZZ_CHECK(!slot.has_entity() || slot.entity() < static_cast<uint32_t>(e.entities_size()),
+                    "slot entity %u of %d", slot.entity(), e.entities_size());
+    }
   }
 }
 

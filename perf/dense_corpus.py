@@ -9,7 +9,9 @@ entities. The news our users buy wirescan for is semiconductor / AI supply-chain
 sentence names companies, places, technologies and figures. This script writes such articles from
 sentence patterns of our own (nothing is copied from the seed articles or the samples; facts and
 figures of the same kind recur), filled with names the shipped rule pack knows and with figures
-drawn from a seeded random.Random, so the output is the same for the same arguments.
+drawn from a seeded random.Random, so the output is the same for the same arguments. Like a
+news story, each article has a cast (five companies, four places, five technologies) that most
+of its sentences name; the others are drawn from the whole lists.
 
 Profiles (the density is mentions per KB of the NDJSON record, as `wirescan extract` reports):
   seed    (default) the seed articles' density: ~18 mentions and ~1.2 events per KB (the
@@ -107,24 +109,39 @@ ZH_TECH = [
 EVENT_SHARE = {"seed": 0.3, "sample": 0.5}
 
 
+def draw(rng, cast, table, n):
+    """N distinct entries: each from the article's cast (its few recurring names) with
+    probability 0.85, else from the whole table, as a news story keeps naming its main
+    companies, places and technologies."""
+    out = []
+    while len(out) < n:
+        x = rng.choice(cast) if rng.random() < 0.85 else rng.choice(table)
+        if x not in out:
+            out.append(x)
+    return out
+
+
 class En:
     """English sentences. Each method returns one sentence; `dense` ones carry 3-8 mentions."""
 
     def __init__(self, rng, event_share):
         self.r = rng
         self.event_share = event_share  # share of dense sentences that state an event
+        self.orgs_cast = rng.sample(EN_ORGS, 5)
+        self.places_cast = rng.sample(EN_PLACES, 4)
+        self.tech_cast = rng.sample(EN_TECH, 5)
 
     def org(self):
-        return self.r.choice(EN_ORGS)
+        return draw(self.r, self.orgs_cast, EN_ORGS, 1)[0]
 
     def orgs(self, n):
-        return self.r.sample(EN_ORGS, n)
+        return draw(self.r, self.orgs_cast, EN_ORGS, n)
 
     def place(self):
-        return self.r.choice(EN_PLACES)
+        return draw(self.r, self.places_cast, EN_PLACES, 1)[0]
 
     def tech(self):
-        return self.r.choice(EN_TECH)
+        return draw(self.r, self.tech_cast, EN_TECH, 1)[0]
 
     def money(self):
         r = self.r
@@ -172,8 +189,8 @@ class En:
         """Dense sentences without an event trigger: names, places and figures only."""
         r = self.r
         a, b, c = self.orgs(3)
-        t1, t2 = r.sample(EN_TECH, 2)
-        p1, p2 = r.sample(EN_PLACES, 2)
+        t1, t2 = draw(r, self.tech_cast, EN_TECH, 2)
+        p1, p2 = draw(r, self.places_cast, EN_PLACES, 2)
         person, role = r.choice(EN_PEOPLE)
         return r.choice([
             f"{a} counts {b} and {c} among its {t1} customers in {p1}.",
@@ -195,8 +212,8 @@ class En:
     def event(self):
         r = self.r
         a, b, c = self.orgs(3)
-        t1, t2 = r.sample(EN_TECH, 2)
-        p1, p2 = r.sample(EN_PLACES, 2)
+        t1, t2 = draw(r, self.tech_cast, EN_TECH, 2)
+        p1, p2 = draw(r, self.places_cast, EN_PLACES, 2)
         person, role = r.choice(EN_PEOPLE)
         return r.choice([
             f"{a} said it would invest {self.money()} in a {t1} plant in {p1}, with volume "
@@ -265,18 +282,21 @@ class Zh:
         self.r = rng
         self.t = t
         self.event_share = event_share
+        self.orgs_cast = rng.sample(ZH_ORGS, 5)
+        self.places_cast = rng.sample(ZH_PLACES, 4)
+        self.tech_cast = rng.sample(ZH_TECH, 5)
 
     def pick(self, table):
         return self.r.choice(table)[self.t]
 
     def orgs(self, n):
-        return [o[self.t] for o in self.r.sample(ZH_ORGS, n)]
+        return [o[self.t] for o in draw(self.r, self.orgs_cast, ZH_ORGS, n)]
 
     def place(self):
-        return self.pick(ZH_PLACES)
+        return draw(self.r, self.places_cast, ZH_PLACES, 1)[0][self.t]
 
     def tech(self):
-        return self.pick(ZH_TECH)
+        return draw(self.r, self.tech_cast, ZH_TECH, 1)[0][self.t]
 
     def money(self):
         r = self.r
@@ -317,8 +337,8 @@ class Zh:
         """Dense sentences without an event trigger."""
         r = self.r
         a, b, c = self.orgs(3)
-        t1, t2 = (t[self.t] for t in r.sample(ZH_TECH, 2))
-        p1, p2 = (p[self.t] for p in r.sample(ZH_PLACES, 2))
+        t1, t2 = (t[self.t] for t in draw(r, self.tech_cast, ZH_TECH, 2))
+        p1, p2 = (p[self.t] for p in draw(r, self.places_cast, ZH_PLACES, 2))
         person = r.choice(ZH_PEOPLE)
         name, role = person[self.t], person[2 + self.t]
         s = [
@@ -345,8 +365,8 @@ class Zh:
     def event(self):
         r = self.r
         a, b, c = self.orgs(3)
-        t1, t2 = (t[self.t] for t in r.sample(ZH_TECH, 2))
-        p1, p2 = (p[self.t] for p in r.sample(ZH_PLACES, 2))
+        t1, t2 = (t[self.t] for t in draw(r, self.tech_cast, ZH_TECH, 2))
+        p1, p2 = (p[self.t] for p in draw(r, self.places_cast, ZH_PLACES, 2))
         person = r.choice(ZH_PEOPLE)
         name, role = person[self.t], person[2 + self.t]
         s = [

@@ -5,7 +5,7 @@
 //     serialises and parses back;
 //   - every mention's text is field[begin:end], offsets within the field, mentions sorted by
 //     field (title first) then begin, non-overlapping within a field, sentence indices
-//     non-decreasing; events' mentions are mentions of the article;
+//     non-decreasing; events' slots are mentions of the article;
 //   - every MONEY / PERCENT / QUANTITY has a figure with a unit; a MONEY unit is a 3-letter code;
 //   - figures are found: floors on the number of MONEY (USD / CNY) and PERCENT figures (set at
 //     about 80% of what was measured when the test was written; the counts are printed);
@@ -37,6 +37,7 @@
 
 #include "engine/core/article.h"
 #include "engine/extract/extractor.h"
+#include "engine/extract/output.h"
 #include "engine/parse/article_parser.h"
 #include "engine/rules/rule_pack.h"
 #include "gtest/gtest.h"
@@ -299,21 +300,22 @@ class CorpusRobustnessTest : public testing::Test {
       }
     }
 
-    std::string prev_field;
+    int prev_field = -1;  // 1: title, 0: body
     uint32_t prev_end = 0, prev_sentence = 0;
     for (const v1::Mention& m : a.mentions()) {
       ++counts->mentions;
       std::string_view field;
-      if (m.field() == "title") {
+      if (m.field() == v1::FIELD_TITLE) {
         field = view.title;
-      } else if (m.field() == "body") {
+      } else if (m.field() == v1::FIELD_BODY) {
         field = view.body;
       } else {
-        bad("mention with field '" + m.field() + "'");
+        bad("mention with field " + std::to_string(m.field()));
         continue;
       }
-      const std::string where = m.field() + "[" + std::to_string(m.begin()) + "," +
-                                std::to_string(m.end()) + ") '" + m.text() + "'";
+      const std::string where = std::string(extract::FieldName(m.field())) + "[" +
+                                std::to_string(m.begin()) + "," + std::to_string(m.end()) + ") '" +
+                                m.text() + "'";
       if (m.begin() >= m.end() || m.end() > field.size()) {
         bad("offsets out of bounds: " + where + " field size " + std::to_string(field.size()));
         continue;
@@ -322,21 +324,32 @@ class CorpusRobustnessTest : public testing::Test {
         bad("text is not field[begin:end]: " + where + " vs '" +
             std::string(field.substr(m.begin(), m.end() - m.begin())) + "'");
       }
-      if (m.field() == prev_field) {
+      const int this_field = m.field() == v1::FIELD_TITLE ? 1 : 0;
+      if (this_field == prev_field) {
         if (m.begin() < prev_end) bad("overlapping or unsorted mentions at " + where);
         if (m.sentence() < prev_sentence) bad("sentence index decreases at " + where);
-      } else if (!prev_field.empty() && !(prev_field == "title" && m.field() == "body")) {
+      } else if (prev_field >= 0 && !(prev_field == 1 && this_field == 0)) {
         bad("mentions not sorted by field (title first) at " + where);
       }
-      prev_field = m.field();
+      prev_field = this_field;
       prev_end = m.end();
       prev_sentence = m.sentence();
-      if (m.type().empty() || m.rule_id().empty() || m.canonical().empty()) {
+      if (m.has_entity()) {
+        const v1::Entity* entity = extract::EntityOf(a, m);
+        if (entity == nullptr) {
+          bad("mention entity index out of range: " + where);
+          continue;
+        }
+        if (entity->type().empty() || entity->rule_id().empty() || entity->canonical().empty()) {
+          bad("entity without type/rule_id/canonical: " + where);
+        }
+        if (!m.type().empty() || !m.canonical().empty()) bad("entity mention repeats its entity: " + where);
+      } else if (m.type().empty() || m.rule_id().empty() || m.canonical().empty()) {
         bad("mention without type/rule_id/canonical: " + where);
       }
 
-      std::string key = m.type();
-      if (IsFigureType(m.type())) {
+      std::string key(extract::MentionType(a, m));
+      if (IsFigureType(key)) {
         if (!m.has_figure()) {
           bad(m.type() + " without a figure: " + where);
           continue;
@@ -352,7 +365,8 @@ class CorpusRobustnessTest : public testing::Test {
         if (!std::isfinite(f.value()) || !std::isfinite(f.value_max())) {
           bad("figure value not finite: " + where);
         }
-        if (f.is_range() ? !(f.value_max() >= f.value()) : f.value_max() != f.value()) {
+        // value_max is unset unless the figure is a range.
+        if (f.is_range() ? !(f.value_max() >= f.value()) : f.value_max() != 0) {
           bad("figure range inconsistent: " + where + " " + m.canonical());
         }
         if (f.currency_inferred() != !f.currency_token().empty()) {
@@ -378,21 +392,25 @@ class CorpusRobustnessTest : public testing::Test {
       ++counts->events;
       if (e.type().empty() || e.id().size() != 16) bad("event without type or 16-hex id");
       if (e.article_id() != a.article().id()) bad("event article_id differs");
-      std::string_view field = e.field() == "title" ? view.title : view.body;
+      std::string_view field = e.field() == v1::FIELD_TITLE ? view.title : view.body;
       if (e.begin() > e.end() || e.end() > field.size()) bad("event span out of bounds");
-      for (const v1::Mention& m : e.mentions()) {
-        // A slot with `from_title` fills a body event from the title: outside the event's span.
-        if (m.field() == "title" && e.field() == "body") {
-          if (m.end() > view.title.size()) bad("event title mention out of bounds");
-        } else {
-          if (m.field() != e.field()) bad("event mention in another field");
-          if (m.begin() < e.begin() || m.end() > e.end()) bad("event mention outside its span");
+      for (const v1::EventSlot& m : e.slots()) {
+        // A slot with `from_title` fills a body event from the title: outside the event's span;
+        // so do slots merged from later statements of the event.
+        std::string_view slot_field = m.field() == v1::FIELD_TITLE ? view.title : view.body;
+        if (m.end() > slot_field.size() ||
+            slot_field.substr(m.begin(), m.end() - m.begin()) != m.text()) {
+          bad("event slot text is not its field's bytes: " + m.text());
+        }
+        if (m.canonical().empty() || m.role().empty()) bad("event slot without role/canonical");
+        if (m.has_entity() && m.entity() >= static_cast<uint32_t>(e.entities_size())) {
+          bad("event slot entity index out of range: " + m.text());
         }
         bool found = false;
         for (const v1::Mention& am : a.mentions()) {
           found |= am.field() == m.field() && am.begin() == m.begin() && am.end() == m.end();
         }
-        if (!found) bad("event mention is not a mention of the article: " + m.text());
+        if (!found) bad("event slot is not a mention of the article: " + m.text());
       }
     }
   }
@@ -525,10 +543,11 @@ TEST_F(CorpusRobustnessTest, ReutersSpotChecks) {
     const v1::Mention* m = nullptr;
     std::string nearby;
     for (const v1::Mention& x : a.mentions()) {
-      if (x.field() != "body") continue;
+      if (x.field() != v1::FIELD_BODY) continue;
       if (x.begin() <= pos && x.end() >= end) m = &x;
       if (x.end() + 40 >= pos && x.begin() <= end + 40) {
-        nearby += "\n    " + x.type() + " '" + x.text() + "' -> " + x.canonical();
+        nearby += "\n    " + std::string(extract::MentionType(a, x)) + " '" + x.text() + "' -> " +
+                  std::string(extract::MentionCanonical(a, x));
       }
     }
     if (m == nullptr || !m->has_figure()) {

@@ -23,6 +23,7 @@
 
 #include "engine/core/article.h"
 #include "engine/extract/extractor.h"
+#include "engine/extract/output.h"
 #include "engine/parse/article_parser.h"
 #include "engine/rules/rule_pack.h"
 #include "gtest/gtest.h"
@@ -112,7 +113,7 @@ class SeedsGoldenTest : public testing::Test {
   // The mention of `field` that covers [begin, end), if any.
   const v1::Mention* Covering(std::string_view field, size_t begin, size_t end) const {
     for (const v1::Mention& m : analysis_.mentions()) {
-      if (m.field() == field && m.begin() <= begin && m.end() >= end) return &m;
+      if (extract::FieldName(m.field()) == field && m.begin() <= begin && m.end() >= end) return &m;
     }
     return nullptr;
   }
@@ -120,10 +121,11 @@ class SeedsGoldenTest : public testing::Test {
   std::string Near(std::string_view field, size_t pos) const {
     std::string out;
     for (const v1::Mention& m : analysis_.mentions()) {
-      if (m.field() != field) continue;
+      if (extract::FieldName(m.field()) != field) continue;
       if (m.end() + 80 < pos || m.begin() > pos + 80) continue;
-      out += "\n    " + m.type() + " '" + m.text() + "' [" + std::to_string(m.begin()) + "," +
-             std::to_string(m.end()) + ") " + m.canonical();
+      out += "\n    " + std::string(extract::MentionType(analysis_, m)) + " '" + m.text() + "' [" +
+             std::to_string(m.begin()) + "," + std::to_string(m.end()) + ") " +
+             std::string(extract::MentionCanonical(analysis_, m));
     }
     return out.empty() ? " (no mentions nearby)" : out;
   }
@@ -192,13 +194,13 @@ class SeedsGoldenTest : public testing::Test {
       const v1::Mention* m = Covering(field, pos, pos + surface.size());
       std::string where = " at " + std::to_string(pos) + " in \"" +
                           Context(field, pos, surface.size()) + "\"";
-      if (m == nullptr || m->type() != "ORG") {
+      if (m == nullptr || extract::MentionType(analysis_, *m) != "ORG") {
         ++n_missing;
         missing += "\n    " + where + "; nearby:" + Near(field, pos);
         continue;
       }
       if (!rule_id.empty()) {
-        EXPECT_EQ(m->rule_id(), rule_id) << where;
+        EXPECT_EQ(extract::MentionRuleId(analysis_, *m), rule_id) << where;
       }
     }
     if (n_missing > 0) {
@@ -216,7 +218,7 @@ class SeedsGoldenTest : public testing::Test {
     for (size_t pos = t.find(surface); pos != std::string_view::npos;
          pos = t.find(surface, pos + 1), ++n) {
       for (const v1::Mention& m : analysis_.mentions()) {
-        if (m.field() != field || !m.has_figure() || m.type() == "DATE") continue;
+        if (extract::FieldName(m.field()) != field || !m.has_figure() || m.type() == "DATE") continue;
         if (m.begin() < pos + surface.size() && m.end() > pos) {
           ADD_FAILURE() << "'" << surface << "' is not a figure, found " << m.type() << " '"
                         << m.text() << "' -> " << m.canonical();
@@ -232,16 +234,17 @@ class SeedsGoldenTest : public testing::Test {
       if (e.type() != type) continue;
       bool all = true;
       for (const auto& [k, v] : attrs) {
-        auto it = e.attributes().find(k);
-        all &= it != e.attributes().end() && it->second == v;
+        const std::string* got = extract::EventValue(e, k);
+        all &= got != nullptr && *got == v;
       }
       if (all) return;
     }
     std::string want, have;
     for (const auto& [k, v] : attrs) want += " " + k + "=" + v;
     for (const v1::Event& e : analysis_.events()) {
-      have += "\n    " + e.type() + " trigger '" + e.trigger() + "' (" + e.field() + ")";
-      for (const auto& [k, v] : e.attributes()) have += " " + k + "=" + v;
+      have += "\n    " + e.type() + " trigger '" + e.trigger() + "' (" +
+              std::string(extract::FieldName(e.field())) + ")";
+      for (const auto& [k, v] : extract::EventValues(e)) have += " " + k + "=" + v;
     }
     ADD_FAILURE() << name_ << ": no " << type << " event with" << want << "; events:" << have;
   }
@@ -252,14 +255,13 @@ class SeedsGoldenTest : public testing::Test {
                              const std::string& attr, std::string_view want) {
     for (const v1::Event& e : analysis_.events()) {
       if (e.type() != type) continue;
-      auto k = e.attributes().find(std::string(key));
-      if (k == e.attributes().end() || k->second != value) continue;
-      auto a = e.attributes().find(attr);
-      if (a == e.attributes().end()) continue;
-      EXPECT_EQ(a->second, want) << name_ << ": " << type << " event of " << value
-                                 << " (trigger '" << e.trigger() << "' in " << e.field() << " ["
-                                 << e.begin() << "," << e.end() << ")) has " << attr << " "
-                                 << a->second;
+      const std::string* k = extract::EventValue(e, key);
+      if (k == nullptr || *k != value) continue;
+      const std::string* a = extract::EventValue(e, attr);
+      if (a == nullptr) continue;
+      EXPECT_EQ(*a, want) << name_ << ": " << type << " event of " << value << " (trigger '"
+                          << e.trigger() << "' in " << extract::FieldName(e.field()) << " ["
+                          << e.begin() << "," << e.end() << ")) has " << attr << " " << *a;
     }
   }
 
@@ -466,7 +468,7 @@ TEST_F(SeedsGoldenTest, EveryMentionIsItsText) {
   for (const char* prefix : {"000_", "001_", "003_"}) {
     Analyze(prefix);
     for (const v1::Mention& m : analysis_.mentions()) {
-      std::string_view f = Field(m.field());
+      std::string_view f = Field(extract::FieldName(m.field()));
       ASSERT_LE(m.begin(), m.end());
       ASSERT_LE(m.end(), f.size());
       EXPECT_EQ(m.text(), f.substr(m.begin(), m.end() - m.begin())) << name_;

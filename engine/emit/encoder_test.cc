@@ -51,6 +51,7 @@ TEST(ConfluentSchemaTextTest, PrintedSchemaParsesBackToTheSameMessages) {
   absl::StatusOr<std::string> text = ConfluentSchemaText(v1::Event::descriptor());
   ASSERT_TRUE(text.ok());
   EXPECT_NE(text->find("map<string, string> attributes"), std::string::npos) << *text;
+  EXPECT_NE(text->find("repeated .wirescan.v1.EventSlot slots"), std::string::npos) << *text;
   EXPECT_NE(text->find("syntax = \"proto3\";"), std::string::npos);
 }
 
@@ -65,7 +66,9 @@ v1::Event SampleEvent() {
   v1::Event e;
   e.set_id("abc");
   e.set_type("investment");
-  (*e.mutable_attributes())["amount"] = "1 USD";
+  v1::EventSlot* slot = e.add_slots();
+  slot->set_role("amount");
+  slot->set_canonical("1 USD");
   return e;
 }
 
@@ -90,7 +93,7 @@ TEST(OutputEncoderTest, PerTopicFormats) {
 
   ASSERT_TRUE(enc.Encode("events.json", e, &out, &type).ok());
   EXPECT_EQ(type, "application/json");
-  EXPECT_EQ(out, R"({"id":"abc","type":"investment","attributes":{"amount":"1 USD"}})");
+  EXPECT_EQ(out, R"({"id":"abc","type":"investment","slots":[{"role":"amount","canonical":"1 USD"}]})");
 
   ASSERT_TRUE(enc.Encode("bare", e, &out, &type).ok());
   EXPECT_EQ(out, e.SerializeAsString());

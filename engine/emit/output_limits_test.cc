@@ -187,25 +187,29 @@ v1::ArticleAnalysis BigAnalysis(int mentions, int events) {
   a.set_rules_version("928e67ba509a0a3c");
   for (int i = 0; i < mentions; ++i) {
     v1::Mention* m = a.add_mentions();
-    m->set_type("ORG");
     m->set_text("JCET Group");
-    m->set_canonical("JCET Group");
-    m->set_rule_id("org.jcet");
+    m->set_entity(0);
     m->set_begin(static_cast<uint32_t>(i * 20));
     m->set_end(static_cast<uint32_t>(i * 20 + 10));
   }
+  v1::Entity* jcet = a.add_entities();
+  jcet->set_type("ORG");
+  jcet->set_canonical("JCET Group");
+  jcet->set_rule_id("org.jcet");
   for (int i = 0; i < events; ++i) {
     v1::Event* e = a.add_events();
     e->set_id(absl::StrCat("event-", i));
     e->set_type("investment");
     e->set_article_id("big-1");
-    (*e->mutable_attributes())["company"] = std::string(200, 'c');
+    v1::EventSlot* slot = e->add_slots();
+    slot->set_role("company");
+    slot->set_canonical(std::string(200, 'c'));
   }
   return a;
 }
 
 TEST(FitAnalysisTest, TooManyMentionsAreCutFromTheEndWithADiagnostic) {
-  const v1::ArticleAnalysis a = BigAnalysis(40000, 10);
+  const v1::ArticleAnalysis a = BigAnalysis(60000, 10);
   std::string bytes = a.SerializeAsString();
   ASSERT_GT(bytes.size(), 1000000u);
   v1::ArticleAnalysis scratch;
@@ -224,7 +228,7 @@ TEST(FitAnalysisTest, TooManyMentionsAreCutFromTheEndWithADiagnostic) {
   ASSERT_EQ(cut.diagnostics_size(), 1);
   EXPECT_EQ(cut.diagnostics(0).code(), v1::Diagnostic::CODE_OUTPUT_CUT);
   EXPECT_THAT(cut.diagnostics(0).message(),
-              HasSubstr(absl::StrCat("kept the first ", cut.mentions_size(), " of 40000 mentions "
+              HasSubstr(absl::StrCat("kept the first ", cut.mentions_size(), " of 60000 mentions "
                                      "and 10 of 10 events")));
 }
 

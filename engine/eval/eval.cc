@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/core/strings.h"
+#include "engine/extract/output.h"
 #include "engine/rules/yaml_proto.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -44,18 +45,14 @@ std::string DescribeLabel(const EventLabel& e) {
 
 std::string DescribeEvent(const v1::Event& e) {
   std::vector<std::string> parts;
-  for (const auto& [k, v] :
-       std::map<std::string, std::string>(e.attributes().begin(), e.attributes().end())) {
-    parts.push_back(absl::StrCat(k, "=", v));
-  }
+  for (const auto& [k, v] : extract::EventValues(e)) parts.push_back(absl::StrCat(k, "=", v));
   return absl::StrCat(e.type(), "{", absl::StrJoin(parts, ", "), "} '", e.trigger(), "' ",
-                      e.field(), "[", e.begin(), ",", e.end(), ")");
+                      core::Sv(extract::FieldName(e.field())), "[", e.begin(), ",", e.end(), ")");
 }
 
 const std::string* Attribute(const v1::Event& e, const std::string& name) {
   if (name == "status") return nullptr;
-  auto it = e.attributes().find(name);
-  return it == e.attributes().end() ? nullptr : &it->second;
+  return extract::EventValue(e, name);
 }
 
 // The value of slot `name` of an emitted event as scored ("status" included).
@@ -208,7 +205,8 @@ void ScoreEvents(std::string_view id, std::string_view title, std::string_view b
     ++c.predicted;
     bool in_quiet = false;
     for (const auto& [field, span] : quiet) {
-      in_quiet |= field == e.field() && e.begin() < span.second && span.first < e.end();
+      in_quiet |= field == extract::FieldName(e.field()) && e.begin() < span.second &&
+                  span.first < e.end();
     }
     if (in_quiet) report->background.push_back(absl::StrCat(core::Sv(id), ": ", DescribeEvent(e)));
     if (pred_to[p] >= 0) continue;
@@ -235,7 +233,10 @@ void ScoreMentions(std::string_view id, const Labels& labels, const v1::ArticleA
   for (const auto& [key, canonical] : gold) types.insert(key.first);
   std::map<std::pair<std::string, std::string>, std::set<std::string>> predicted;
   for (const v1::Mention& m : analysis.mentions()) {
-    if (types.count(m.type()) > 0) predicted[{m.type(), m.text()}].insert(m.canonical());
+    const std::string type(extract::MentionType(analysis, m));
+    if (types.count(type) > 0) {
+      predicted[{type, m.text()}].insert(std::string(extract::MentionCanonical(analysis, m)));
+    }
   }
   for (const auto& [key, canonical] : gold) {
     ClassReport& c = report->mentions[key.first];
@@ -460,8 +461,8 @@ absl::StatusOr<TopicMapping> LoadTopicMapping(const std::string& path) {
 }
 
 std::string_view EventStatus(const v1::Event& event) {
-  auto it = event.attributes().find("status");
-  return it == event.attributes().end() ? std::string_view("reported") : it->second;
+  const std::string* status = extract::EventValue(event, "status");
+  return status == nullptr ? std::string_view("reported") : std::string_view(*status);
 }
 
 void ScoreArticle(std::string_view id, std::string_view title, std::string_view body,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/eval/eval_command.h"
+#include "engine/extract/output.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -43,10 +44,14 @@ v1::Event* AddEvent(v1::ArticleAnalysis* a, const std::string& type,
                     uint32_t begin = 0, uint32_t end = 0, const std::string& field = "body") {
   v1::Event* e = a->add_events();
   e->set_type(type);
-  e->set_field(field);
+  e->set_field(extract::FieldOf(field));
   e->set_begin(begin);
   e->set_end(end);
-  for (const auto& [k, v] : attributes) (*e->mutable_attributes())[k] = v;
+  for (const auto& [k, v] : attributes) {
+    v1::EventSlot* slot = e->add_slots();
+    slot->set_role(k);
+    slot->set_canonical(v);
+  }
   return e;
 }
 
@@ -211,8 +216,15 @@ TEST(ScoreTest, Mentions) {
   v1::ArticleAnalysis a;
   auto add = [&](const std::string& type, const std::string& text, const std::string& canonical) {
     v1::Mention* m = a.add_mentions();
-    m->set_type(type);
     m->set_text(text);
+    if (type == "ORG") {  // an entity's mention: the type and canonical name are the entity's
+      v1::Entity* e = a.add_entities();
+      e->set_type(type);
+      e->set_canonical(canonical);
+      m->set_entity(static_cast<uint32_t>(a.entities_size() - 1));
+      return;
+    }
+    m->set_type(type);
     m->set_canonical(canonical);
   };
   add("ORG", "JCET", "JCET Group");

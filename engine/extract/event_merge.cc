@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "engine/extract/output.h"
 
 namespace wirescan::extract {
 
@@ -23,14 +24,18 @@ bool ValuesAgree(std::string_view a, std::string_view b) {
 
 bool EventsAgree(const v1::Event& a, const v1::Event& b) {
   if (a.type() != b.type()) return false;
-  const auto& small = a.attributes().size() <= b.attributes().size() ? a.attributes() : b.attributes();
-  const auto& large = &small == &a.attributes() ? b.attributes() : a.attributes();
   bool shared = false;
-  for (const auto& [k, v] : small) {
-    auto it = large.find(k);
-    if (it == large.end()) continue;
-    if (!ValuesAgree(it->second, v)) return false;
+  auto check = [&](const std::string& role, const std::string& value) {
+    const std::string* other = EventValue(b, role);
+    if (other == nullptr) return true;
     shared = true;
+    return ValuesAgree(*other, value);
+  };
+  for (const v1::EventSlot& s : a.slots()) {
+    if (!check(s.role(), s.canonical())) return false;
+  }
+  for (const auto& [k, v] : a.attributes()) {
+    if (!check(k, v)) return false;
   }
   return shared;
 }
@@ -38,10 +43,28 @@ bool EventsAgree(const v1::Event& a, const v1::Event& b) {
 namespace {
 
 void Absorb(v1::Event* into, v1::Event* from) {
+  // Slots of roles `into` lacks come over with their entity (each entity once per event).
+  for (v1::EventSlot& slot : *from->mutable_slots()) {
+    if (SlotOf(*into, slot.role()) != nullptr) continue;
+    v1::EventSlot* added = into->add_slots();
+    added->Swap(&slot);
+    if (!added->has_entity()) continue;
+    if (added->entity() >= static_cast<uint32_t>(from->entities_size())) {
+      added->clear_entity();
+      continue;
+    }
+    const v1::Entity& entity = from->entities(static_cast<int>(added->entity()));
+    int index = 0;
+    while (index < into->entities_size() &&
+           (into->entities(index).rule_id() != entity.rule_id() ||
+            into->entities(index).canonical() != entity.canonical())) {
+      ++index;
+    }
+    if (index == into->entities_size()) *into->add_entities() = entity;
+    added->set_entity(static_cast<uint32_t>(index));
+  }
   auto* attributes = into->mutable_attributes();
   for (const auto& [k, v] : from->attributes()) attributes->try_emplace(k, v);
-  // Mentions stay those of the first statement (an event's mentions lie inside its span); the
-  // others' triggers are kept as evidence.
   for (v1::EventEvidence& ev : *from->mutable_evidence()) {
     if (into->evidence_size() >= kMaxEvidence) break;
     into->add_evidence()->Swap(&ev);
@@ -63,9 +86,8 @@ MergeStats MergeEvents(const std::vector<std::string>& key_attributes,
     v1::Event* e = events->Mutable(i);
     std::string key;
     if (!key_attributes[i].empty()) {
-      auto it = e->attributes().find(key_attributes[i]);
-      if (it != e->attributes().end()) {
-        key = it->second;
+      if (const std::string* value = EventValue(*e, key_attributes[i])) {
+        key = *value;
         if (!key.empty() && key.front() == '~') key.erase(0, 1);  // agrees with the exact value
       }
     }

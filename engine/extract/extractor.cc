@@ -15,6 +15,7 @@
 #include "engine/core/strings.h"
 #include "engine/core/utf8.h"
 #include "engine/extract/event_merge.h"
+#include "engine/extract/output.h"
 
 namespace wirescan::extract {
 namespace {
@@ -153,7 +154,14 @@ std::string FigureCanonical(const v1::Figure& figure) {
 
 Extractor::Extractor(std::shared_ptr<const match::RuleSet> rules, std::shared_ptr<const Model> model)
     : model_(std::move(model)), matcher_(std::move(rules)) {
-  pool_.Reset(model_->entities.size());
+  ResetEntities();
+}
+
+void Extractor::ResetEntities() {
+  pool_.Reset();
+  entity_index_.assign(model_->entities.size(), -1);
+  entity_stamp_.assign(model_->entities.size(), 0);
+  article_stamp_ = 0;
 }
 
 absl::Status Extractor::Bind(std::shared_ptr<const match::RuleSet> rules,
@@ -161,9 +169,8 @@ absl::Status Extractor::Bind(std::shared_ptr<const match::RuleSet> rules,
   absl::Status s = matcher_.Bind(std::move(rules));
   if (!s.ok()) return s;
   model_ = std::move(model);
-  // Entity indices change meaning: the pool starts over, own_'s mentions will be plain.
-  pool_.Reset(model_->entities.size());
-  built_.clear();
+  // Entity indices change meaning.
+  ResetEntities();
   slot_base_.clear();  // event slots are numbered anew (AssembleEvents)
   return absl::OkStatus();
 }
@@ -185,10 +192,13 @@ absl::Status Extractor::Analyze(const core::ArticleView& article, const ExtractO
   }
   event_ids_.clear();
   orgs_.BeginArticle();
-  if (out == &own_) {
-    pool_.Reclaim(out, built_);
-    built_.clear();
+  if (out == &own_) pool_.Reclaim(out);
+  // The article's entities are numbered anew (EntityIndex).
+  if (++article_stamp_ == 0) {
+    std::fill(entity_stamp_.begin(), entity_stamp_.end(), 0);
+    article_stamp_ = 1;
   }
+  discovered_index_.clear();
   // Clear() deletes sub-messages; keep the Article (on the heap only), cleared, so that its
   // strings keep their buffers like those of the mentions.
   std::unique_ptr<v1::Article> kept;
@@ -335,6 +345,7 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   if (budget_->Spend(candidates_.size())) return absl::OkStatus();
 
   const size_t first_mention = out->mentions_size();
+  const v1::Field field = FieldOf(name);
   const std::vector<uint32_t>& ends = hits_.sentence_ends;
   uint32_t sentence = 0;  // SentenceOf(ends, begin): accepted mentions come in text order
   uint32_t covered = 0;   // end of the last accepted mention
@@ -345,24 +356,19 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
     any = true;
     covered = c.end;
     while (sentence < ends.size() && ends[sentence] <= c.begin) ++sentence;
-    bool ready = false;
-    v1::Mention* m = AddMention(c, out, &ready);
+    v1::Mention* m = AddMention(c, out);
     Assign(m->mutable_text(), text.substr(c.begin, c.end - c.begin));
-    Assign(m->mutable_field(), name);
+    m->set_field(field);
     m->set_begin(c.begin);
     m->set_end(c.end);
     m->set_sentence(sentence);
+    // A recycled mention keeps what it held: every field is written or cleared.
     switch (c.kind) {
       case Candidate::kEntity: {
-        if (ready) break;
-        const EntityInfo& e = model_->entities[c.index];
-        Assign(m->mutable_type(), e.type);
-        Assign(m->mutable_canonical(), e.canonical);
-        Assign(m->mutable_rule_id(), e.id);
-        if (!e.attributes.empty()) {
-          auto* attributes = m->mutable_attributes();
-          for (const auto& [k, v] : e.attributes) attributes->try_emplace(k, v);
-        }
+        m->clear_type();
+        m->clear_canonical();
+        m->clear_rule_id();  // the entity's
+        m->set_entity(EntityIndex(c.index, out));
         break;
       }
       case Candidate::kPattern: {
@@ -370,20 +376,22 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
         Assign(m->mutable_type(), p.type);
         Assign(m->mutable_canonical(), p.canonical.empty() ? m->text() : p.canonical);
         Assign(m->mutable_rule_id(), p.id);
+        m->clear_entity();
         break;
       }
       case Candidate::kDate: {
         Assign(m->mutable_type(), "DATE");
         Assign(m->mutable_canonical(), m->text());
         Assign(m->mutable_rule_id(), DateFormRuleId(dates_[c.index].form));
+        m->clear_entity();
         break;
       }
-      case Candidate::kOrgName: FillOrgMention(org_names_[c.index], m); break;
+      case Candidate::kOrgName: FillOrgMention(org_names_[c.index], m, out); break;
       case Candidate::kFigure: {
         const FigureMention& f = figures_[c.index];
         Assign(m->mutable_type(), FigureTypeName(f.type));
         Assign(m->mutable_rule_id(), FigureRuleId(f.type));
-        // A recycled mention keeps its Figure: every field is written.
+        m->clear_entity();
         v1::Figure* fig = m->mutable_figure();
         fig->set_value(f.value);
         if (f.unit.empty()) {
@@ -391,7 +399,7 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
         } else {
           Assign(fig->mutable_unit(), f.unit);
         }
-        fig->set_value_max(f.value_max);
+        fig->set_value_max(f.is_range ? f.value_max : 0);  // unset unless a range
         fig->set_is_range(f.is_range);
         fig->set_qualifier(f.qualifier);
         fig->set_currency_inferred(f.currency_inferred);
@@ -400,7 +408,7 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
         } else {
           Assign(fig->mutable_currency_token(), f.currency_token);
         }
-        fig->set_scale(f.scale);
+        fig->set_scale(f.scale == 1 ? 0 : f.scale);  // unset when the text used no scale
         if (f.subunit.empty()) {
           fig->clear_subunit();
         } else {
@@ -416,37 +424,56 @@ absl::Status Extractor::AnalyzeField(std::string_view name, std::string_view tex
   return absl::OkStatus();
 }
 
-void Extractor::FillOrgMention(const OrgName& name, v1::Mention* m) {
-  const KnownOrg& k = orgs_.known(name.known);
-  Assign(m->mutable_type(), "ORG");
-  Assign(m->mutable_rule_id(), OrgFormRuleId(name.form));
-  auto* attributes = m->mutable_attributes();
-  if (k.entity >= 0) {
-    const EntityInfo& e = model_->entities[k.entity];
-    Assign(m->mutable_canonical(), e.canonical);
-    for (const auto& [key, value] : e.attributes) attributes->try_emplace(key, value);
-    (*attributes)["entity"] = e.id;
-  } else {
-    Assign(m->mutable_canonical(), k.canonical);
-    // Slots can keep names beyond the gazetteer out (exclude: [discovered=true]).
-    (*attributes)["discovered"] = "true";
+int32_t Extractor::EntityIndex(uint32_t e, v1::ArticleAnalysis* out) {
+  if (entity_stamp_[e] == article_stamp_) return entity_index_[e];
+  entity_stamp_[e] = article_stamp_;
+  const int32_t index = out->entities_size();
+  entity_index_[e] = index;
+  const EntityInfo& info = model_->entities[e];
+  v1::Entity* entity = out->add_entities();
+  Assign(entity->mutable_type(), info.type);
+  Assign(entity->mutable_canonical(), info.canonical);
+  Assign(entity->mutable_rule_id(), info.id);
+  if (!info.attributes.empty()) {
+    auto* attributes = entity->mutable_attributes();
+    for (const auto& [k, v] : info.attributes) attributes->try_emplace(k, v);
   }
+  return index;
+}
+
+void Extractor::FillOrgMention(const OrgName& name, v1::Mention* m, v1::ArticleAnalysis* out) {
+  const KnownOrg& k = orgs_.known(name.known);
+  m->clear_type();
+  m->clear_canonical();
+  Assign(m->mutable_rule_id(), OrgFormRuleId(name.form));
+  int32_t index;
+  if (k.entity >= 0) {
+    index = EntityIndex(static_cast<uint32_t>(k.entity), out);
+  } else {
+    auto [it, inserted] = discovered_index_.try_emplace(name.known, out->entities_size());
+    index = it->second;
+    if (inserted) {
+      v1::Entity* entity = out->add_entities();
+      Assign(entity->mutable_type(), "ORG");
+      Assign(entity->mutable_canonical(), k.canonical);
+      Assign(entity->mutable_rule_id(), OrgFormRuleId(name.form));
+      // Slots can keep names beyond the gazetteer out (exclude: [discovered=true]).
+      (*entity->mutable_attributes())["discovered"] = "true";
+    }
+  }
+  m->set_entity(static_cast<uint32_t>(index));
+  if (k.ticker.empty() && k.exchange.empty()) return;
+  auto* attributes = out->mutable_entities(index)->mutable_attributes();
   if (!k.ticker.empty()) attributes->try_emplace("ticker", k.ticker);
   if (!k.exchange.empty()) attributes->try_emplace("exchange", k.exchange);
 }
 
-v1::Mention* Extractor::AddMention(const Candidate& c, v1::ArticleAnalysis* out, bool* ready) {
-  *ready = false;
+v1::Mention* Extractor::AddMention(const Candidate& c, v1::ArticleAnalysis* out) {
   // A caller's message: a Mention cleared by out->Clear() when there is one (its strings keep
-  // their buffers; no Figure, an empty map).
+  // their buffers; no Figure).
   if (out != &own_) return out->add_mentions();
-  built_.push_back(c.kind == Candidate::kEntity ? static_cast<int32_t>(c.index) : -1);
-  std::unique_ptr<v1::Mention> m;
-  switch (c.kind) {
-    case Candidate::kEntity: m = pool_.ForEntity(c.index, ready); break;
-    case Candidate::kFigure: m = pool_.ForFigure(); break;
-    default: m = pool_.Plain(); break;
-  }
+  std::unique_ptr<v1::Mention> m =
+      c.kind == Candidate::kFigure ? pool_.ForFigure() : pool_.Plain();
   v1::Mention* raw = m.release();
   out->mutable_mentions()->AddAllocated(raw);
   return raw;
@@ -454,14 +481,19 @@ v1::Mention* Extractor::AddMention(const Candidate& c, v1::ArticleAnalysis* out,
 
 namespace {
 
-bool SlotAccepts(const SlotInfo& slot, const v1::Mention& m) {
+bool SlotAccepts(const SlotInfo& slot, const v1::ArticleAnalysis& out, const v1::Mention& m) {
   bool kind_ok = false;
-  for (const std::string& t : slot.types) kind_ok |= (t == m.type());
-  for (const std::string& id : slot.ids) kind_ok |= (id == m.rule_id());
+  const std::string_view type = MentionType(out, m);
+  const std::string_view rule_id = MentionRuleId(out, m);
+  for (const std::string& t : slot.types) kind_ok |= (t == type);
+  for (const std::string& id : slot.ids) kind_ok |= (id == rule_id);
   if (!kind_ok) return false;
-  for (const auto& [key, value] : slot.exclude) {
-    auto it = m.attributes().find(key);
-    if (it != m.attributes().end() && it->second == value) return false;
+  if (!slot.exclude.empty()) {
+    const Attributes& attributes = MentionAttributes(out, m);
+    for (const auto& [key, value] : slot.exclude) {
+      auto it = attributes.find(key);
+      if (it != attributes.end() && it->second == value) return false;
+    }
   }
   if (slot.units.empty()) return true;
   if (!m.has_figure()) return false;
@@ -548,7 +580,7 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
   auto from_title = [&](const SlotInfo& slot, uint64_t* steps) {
     for (int mi = 0; mi < title_end; ++mi) {
       ++*steps;
-      if (SlotAccepts(slot, mentions[mi]) && !is_chosen(mi)) return mi;
+      if (SlotAccepts(slot, *out, mentions[mi]) && !is_chosen(mi)) return mi;
     }
     return -1;
   };
@@ -654,7 +686,7 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
         for (int mi = window_first; mi < window_end; ++mi) {
           ++steps;
           const v1::Mention& m = mentions[mi];
-          if (!SlotAccepts(slot, m)) continue;
+          if (!SlotAccepts(slot, *out, m)) continue;
           if (slot.max_gap > 0 && !WithinGap(m, trig, slot.max_gap)) continue;
           if (is_chosen(mi)) continue;
           if (slot.prefer_subject && m.end() <= trig.begin) {
@@ -700,7 +732,7 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
           slot_stamp_[k] = stamp_;
           index.clear();
           for (int mi = static_cast<int>(first_mention); mi < mention_end; ++mi) {
-            if (SlotAccepts(slot, mentions[mi])) index.push_back(mi);
+            if (SlotAccepts(slot, *out, mentions[mi])) index.push_back(mi);
           }
           steps += static_cast<uint64_t>(mention_end) - first_mention;
         }
@@ -801,13 +833,13 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
     e->set_rule_id(ev.id);
     e->set_topic(ev.topic);
     e->set_trigger(std::string(text.substr(trig.begin, trig.end - trig.begin)));
-    e->set_field(std::string(field));
+    e->set_field(FieldOf(field));
     e->set_begin(begin);
     e->set_end(end);
     e->set_article_id(std::string(article_id));
     e->set_rules_version(model_->version);
     v1::EventEvidence* evidence = e->add_evidence();
-    evidence->set_field(std::string(field));
+    evidence->set_field(e->field());
     evidence->set_begin(trig.begin);
     evidence->set_end(trig.end);
     evidence->set_sentence(SentenceOf(ends, trig.begin));
@@ -822,12 +854,36 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
     for (size_t si = 0; si < ev.slots.size(); ++si) {
       if (chosen[si] < 0) continue;
       const v1::Mention& m = out->mentions(chosen[si]);
-      *e->add_mentions() = m;
-      (*e->mutable_attributes())[ev.slots[si].name] = m.canonical();
-      if (e->primary_entity().empty() && !m.has_figure() && m.type() != "DATE") {
-        // A name of the org grammar keys by its gazetteer entity when it has one.
-        auto entity = m.attributes().find("entity");
-        e->set_primary_entity(entity != m.attributes().end() ? entity->second : m.rule_id());
+      const v1::Entity* entity = EntityOf(*out, m);
+      v1::EventSlot* slot = e->add_slots();
+      slot->set_role(ev.slots[si].name);
+      if (entity != nullptr) {
+        slot->set_canonical(entity->canonical());
+        slot->set_type(entity->type());
+      } else {
+        slot->set_canonical(m.canonical());
+        slot->set_type(m.type());
+      }
+      slot->set_rule_id(std::string(MentionRuleId(*out, m)));
+      slot->set_text(m.text());
+      slot->set_field(m.field());
+      slot->set_begin(m.begin());
+      slot->set_end(m.end());
+      slot->set_sentence(m.sentence());
+      if (m.has_figure()) *slot->mutable_figure() = m.figure();
+      if (entity != nullptr) {
+        // Each entity once per event: slots of the same entity share its index.
+        int index = 0;
+        while (index < e->entities_size() &&
+               (e->entities(index).rule_id() != entity->rule_id() ||
+                e->entities(index).canonical() != entity->canonical())) {
+          ++index;
+        }
+        if (index == e->entities_size()) *e->add_entities() = *entity;
+        slot->set_entity(static_cast<uint32_t>(index));
+        if (e->primary_entity().empty()) e->set_primary_entity(entity->rule_id());
+      } else if (e->primary_entity().empty() && !m.has_figure() && m.type() != "DATE") {
+        e->set_primary_entity(m.rule_id());  // a pattern's
       }
     }
   }

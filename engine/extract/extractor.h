@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,7 +51,7 @@ class Extractor {
 
   // Analyses one article into the extractor's own output message, valid until the next call. Any bytes are safe: invalid UTF-8 is repaired (U+FFFD) and reported as a
   // Diagnostic; offsets refer to the repaired text. The hot path: the previous article's
-  // mentions are recycled through a MentionPool (an entity mention keeps its attributes).
+  // mentions are recycled through a MentionPool (a figure mention keeps its Figure).
   absl::StatusOr<const v1::ArticleAnalysis*> Analyze(const core::ArticleView& article,
                                                      const ExtractOptions& options);
   // The same into a message of the caller's (cleared first), without the recycling.
@@ -74,9 +75,13 @@ class Extractor {
                             v1::ArticleAnalysis* out);
   void AssembleEvents(std::string_view field, std::string_view text, size_t first_mention,
                       std::string_view article_id, v1::ArticleAnalysis* out);
-  // The next output mention, from the pool (recycling) or out->add_mentions(); *ready: it
-  // already holds the entity's type, canonical name, rule id and attributes.
-  v1::Mention* AddMention(const Candidate& c, v1::ArticleAnalysis* out, bool* ready);
+  // The next output mention, from the pool (recycling) or out->add_mentions(); every field of it
+  // is to be written.
+  v1::Mention* AddMention(const Candidate& c, v1::ArticleAnalysis* out);
+  // The index of entity `e` in out->entities(), added on its first mention in the article.
+  int32_t EntityIndex(uint32_t e, v1::ArticleAnalysis* out);
+  // Sizes the per-entity state for model_ (construction, Bind()).
+  void ResetEntities();
 
   std::shared_ptr<const Model> model_;
   match::Matcher matcher_;
@@ -91,8 +96,9 @@ class Extractor {
   OrgFinder orgs_;
   std::vector<OrgName> org_names_;
   std::vector<std::pair<uint32_t, uint32_t>> org_blocked_;  // figure and date spans
-  // Writes an org-grammar mention's type, canonical name, rule id and attributes.
-  void FillOrgMention(const OrgName& name, v1::Mention* m);
+  // Writes an org-grammar mention's rule id and entity (the gazetteer's, or one of its own
+  // beyond the gazetteer, added to out->entities() once per article with its attributes).
+  void FillOrgMention(const OrgName& name, v1::Mention* m, v1::ArticleAnalysis* out);
   std::vector<int> chosen_;  // AssembleEvents: slot -> mention index (-1: none), per trigger
   // AssembleEvents, per field: for slot k of the pack (slot_base_[event] + slot), the field's
   // mentions it accepts, in text order; built when a large window first needs it
@@ -110,7 +116,12 @@ class Extractor {
   MergeStats merge_stats_;
   v1::ArticleAnalysis own_;  // the output of Analyze(article, options); only it is recycled
   MentionPool pool_;
-  std::vector<int32_t> built_;  // own_'s mentions: the entity index of each, or -1
+  // Per model entity: its index in the current article's entities when entity_stamp_ equals
+  // article_stamp_ (bumped per article: no clearing).
+  std::vector<int32_t> entity_index_;
+  std::vector<uint32_t> entity_stamp_;
+  uint32_t article_stamp_ = 0;
+  absl::flat_hash_map<uint32_t, int32_t> discovered_index_;  // known org -> entity index
 };
 
 // The normalised text of a figure: "7800000000 CNY", ">=17100000000 CNY", "10..15 %".

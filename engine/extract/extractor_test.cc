@@ -1,9 +1,11 @@
 #include "engine/extract/extractor.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "engine/core/utf8.h"
+#include "engine/extract/output.h"
 #include "engine/rules/rule_pack.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -19,6 +21,13 @@ using ::testing::MatchesRegex;
 using ::testing::Pair;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
+
+// An event's role -> value (slots and trigger attributes).
+std::map<std::string, std::string> Vals(const v1::Event& e) {
+  std::map<std::string, std::string> out;
+  for (auto& [k, v] : EventValues(e)) out.emplace(k, v);
+  return out;
+}
 
 constexpr char kPack[] = R"yaml(figures:
   currencies:
@@ -124,7 +133,10 @@ class ExtractorTest : public ::testing::Test {
   // Mentions as "field:text:rule_id".
   static std::vector<std::string> Mentions(const v1::ArticleAnalysis& a) {
     std::vector<std::string> out;
-    for (const auto& m : a.mentions()) out.push_back(m.field() + ":" + m.text() + ":" + m.rule_id());
+    for (const auto& m : a.mentions()) {
+      out.push_back(std::string(FieldName(m.field())) + ":" + m.text() + ":" +
+                    std::string(MentionRuleId(a, m)));
+    }
     return out;
   }
 
@@ -149,11 +161,15 @@ TEST_F(ExtractorTest, LeftmostLongestAcrossKinds) {
                                        "body:US$1.15 billion:figure.money", "body:US:place.us"));
   const v1::Mention* ase = Find(a, "ASE Technology Holding");
   ASSERT_NE(ase, nullptr);
-  EXPECT_EQ(ase->type(), "ORG");
-  EXPECT_EQ(ase->canonical(), "ASE Technology");
+  EXPECT_EQ(MentionType(a, *ase), "ORG");
+  EXPECT_EQ(MentionCanonical(a, *ase), "ASE Technology");
+  EXPECT_TRUE(ase->type().empty());  // the entity's, listed once
+  ASSERT_THAT(a.entities(), SizeIs(2));
+  EXPECT_EQ(a.entities(0).rule_id(), "org.ase");
+  EXPECT_EQ(a.entities(1).rule_id(), "place.us");
   EXPECT_EQ(ase->begin(), 0u);
   EXPECT_EQ(ase->end(), 22u);
-  EXPECT_THAT(ase->attributes(), UnorderedElementsAre(Pair("country", "TW"), Pair("ticker", "3711.TW")));
+  EXPECT_THAT(MentionAttributes(a, *ase), UnorderedElementsAre(Pair("country", "TW"), Pair("ticker", "3711.TW")));
   const v1::Mention* money = Find(a, "US$1.15 billion");
   ASSERT_NE(money, nullptr);
   EXPECT_EQ(money->type(), "MONEY");
@@ -162,19 +178,23 @@ TEST_F(ExtractorTest, LeftmostLongestAcrossKinds) {
   EXPECT_EQ(money->figure().unit(), "USD");
   EXPECT_EQ(money->figure().scale(), 1e9);
   EXPECT_EQ(money->begin(), 35u);
-  EXPECT_FALSE(money->has_figure() && money->attributes_size() > 0);
+  EXPECT_FALSE(money->has_entity());
 }
 
 TEST_F(ExtractorTest, ShorterAliasIsFoundAlone) {
   v1::ArticleAnalysis a = Analyze("ASE and ASE Technology Holding and PHASE");
   EXPECT_THAT(Mentions(a), ElementsAre("body:ASE:org.ase", "body:ASE Technology Holding:org.ase"));
+  ASSERT_THAT(a.entities(), SizeIs(1));  // one entity, two mentions
+  EXPECT_EQ(a.mentions(0).entity(), 0u);
+  EXPECT_EQ(a.mentions(1).entity(), 0u);
 }
 
 TEST_F(ExtractorTest, PatternMentionsUseTheMatchedText) {
   v1::ArticleAnalysis a = Analyze("Nvidia's H100 and H200 chips");
   EXPECT_THAT(Mentions(a), ElementsAre("body:H100:product.gpu", "body:H200:product.gpu"));
-  EXPECT_EQ(a.mentions(0).type(), "PRODUCT");
+  EXPECT_EQ(a.mentions(0).type(), "PRODUCT");  // not an entity: its own
   EXPECT_EQ(a.mentions(0).canonical(), "H100");
+  EXPECT_FALSE(a.mentions(0).has_entity());
 }
 
 TEST_F(ExtractorTest, CjkAliasInsideCjkText) {
@@ -277,8 +297,8 @@ TEST_F(ExtractorTest, AReusedOutputEqualsAFreshOne) {
 }
 
 TEST_F(ExtractorTest, TheOwnOutputEqualsACallersOutputArticleAfterArticle) {
-  // Analyze(view, options) recycles its mentions through a MentionPool: an entity mention
-  // keeps its attributes for the next mention of that entity, a figure its Figure. Every
+  // Analyze(view, options) recycles its mentions through a MentionPool: a figure keeps its
+  // Figure, an entity mention its strings. Every
   // analysis must still equal the one into a fresh message, across entities that change
   // places, more mentions of one entity than its pool keeps, and a Bind() to a pack whose
   // entity 0 is another entity.
@@ -354,7 +374,7 @@ TEST_F(ExtractorTest, InvalidUtf8IsRepairedAndReported) {
   EXPECT_EQ(a.mentions(1).begin(), 3u);
   for (const auto& m : a.mentions()) {
     EXPECT_TRUE(core::IsValidUtf8(m.text()));
-    const std::string& field = m.field() == "title" ? a.article().title() : a.article().body();
+    const std::string& field = m.field() == v1::FIELD_TITLE ? a.article().title() : a.article().body();
     EXPECT_EQ(field.substr(m.begin(), m.end() - m.begin()), m.text());
   }
   ASSERT_THAT(a.events(), SizeIs(1));
@@ -377,18 +397,18 @@ TEST_F(ExtractorTest, EventFromRequiredSlots) {
   EXPECT_EQ(e.rule_id(), "event.investment");
   EXPECT_EQ(e.topic(), "t.investment");
   EXPECT_EQ(e.trigger(), "invest");
-  EXPECT_EQ(e.field(), "body");
+  EXPECT_EQ(FieldName(e.field()), "body");
   EXPECT_EQ(e.article_id(), "art-7");
   EXPECT_EQ(e.rules_version(), (*pack_)->version);
   EXPECT_EQ(e.primary_entity(), "org.ase");
   EXPECT_THAT(e.id(), MatchesRegex("[0-9a-f]{16}"));
-  EXPECT_THAT(e.attributes(),
+  EXPECT_THAT(Vals(e),
               UnorderedElementsAre(Pair("company", "ASE Technology"),
                                    Pair("amount", "1150000000 USD"), Pair("place", "United States")));
-  ASSERT_THAT(e.mentions(), SizeIs(3));  // slot order
-  EXPECT_EQ(e.mentions(0).text(), "ASE");
-  EXPECT_EQ(e.mentions(1).text(), "US$1.15 billion");
-  EXPECT_EQ(e.mentions(2).text(), "US");
+  ASSERT_THAT(e.slots(), SizeIs(3));  // slot order
+  EXPECT_EQ(e.slots(0).text(), "ASE");
+  EXPECT_EQ(e.slots(1).text(), "US$1.15 billion");
+  EXPECT_EQ(e.slots(2).text(), "US");
   EXPECT_EQ(e.begin(), 13u);  // from ASE ...
   EXPECT_EQ(e.end(), 54u);    // ... to the end of US
 }
@@ -415,7 +435,7 @@ TEST_F(ExtractorTest, EventIdsAreDeterministic) {
   // The same text in the title is a different event.
   v1::ArticleAnalysis in_title = Analyze("", body, "a1");
   ASSERT_THAT(in_title.events(), SizeIs(1));
-  EXPECT_EQ(in_title.events(0).field(), "title");
+  EXPECT_EQ(FieldName(in_title.events(0).field()), "title");
   EXPECT_NE(in_title.events(0).id(), first.events(0).id());
 }
 
@@ -437,7 +457,7 @@ TEST_F(ExtractorTest, SameSentenceWindowSkipsMentionsOnBothSides) {
       "UMC paid US$3 billion. ASE will invest US$1 billion. UMC paid US$2 billion in the US today.",
       "US UMC US$4 billion");
   ASSERT_THAT(a.events(), SizeIs(1));
-  EXPECT_THAT(a.events(0).attributes(), UnorderedElementsAre(Pair("company", "ASE Technology"),
+  EXPECT_THAT(Vals(a.events(0)), UnorderedElementsAre(Pair("company", "ASE Technology"),
                                                              Pair("amount", "1000000000 USD")));
 }
 
@@ -454,15 +474,15 @@ TEST_F(ExtractorTest, LineBreakEndsTheSentenceWindow) {
 TEST_F(ExtractorTest, SlotsTakeTheNearestMention) {
   v1::ArticleAnalysis a = Analyze("UMC said ASE will invest US$1 billion, not US$9 billion.");
   ASSERT_THAT(a.events(), SizeIs(1));
-  EXPECT_EQ(a.events(0).attributes().at("company"), "ASE Technology");
-  EXPECT_EQ(a.events(0).attributes().at("amount"), "1000000000 USD");
+  EXPECT_EQ(Vals(a.events(0)).at("company"), "ASE Technology");
+  EXPECT_EQ(Vals(a.events(0)).at("amount"), "1000000000 USD");
 }
 
 TEST_F(ExtractorTest, ByteWindow) {
   // partner needs org.umc within 20 bytes of the trigger, in either direction.
   ASSERT_THAT(Analyze("UMC will partner.").events(), SizeIs(1));
   ASSERT_THAT(Analyze("They partner with UMC.").events(), SizeIs(1));
-  EXPECT_EQ(Analyze("UMC will partner.").events(0).attributes().at("partner"), "UMC");
+  EXPECT_EQ(Vals(Analyze("UMC will partner.").events(0)).at("partner"), "UMC");
   // The mention must lie wholly inside [trigger begin - 20, trigger end + 20].
   const std::string pad17 = " " + std::string(15, 'x') + " ";
   const std::string pad18 = " " + std::string(16, 'x') + " ";
@@ -480,13 +500,13 @@ TEST_F(ExtractorTest, RequireAny) {
   EXPECT_THAT(Analyze("ASE revenue rose.").events(), IsEmpty());
   v1::ArticleAnalysis change = Analyze("ASE revenue rose 5%.");
   ASSERT_THAT(change.events(), SizeIs(1));
-  EXPECT_THAT(change.events(0).attributes(),
+  EXPECT_THAT(Vals(change.events(0)),
               UnorderedElementsAre(Pair("company", "ASE Technology"), Pair("change", "5 %"),
                                    Pair("metric", "revenue")));
   v1::ArticleAnalysis value = Analyze("ASE revenue was US$2 billion.");
   ASSERT_THAT(value.events(), SizeIs(1));
-  EXPECT_EQ(value.events(0).attributes().at("value"), "2000000000 USD");
-  EXPECT_FALSE(value.events(0).attributes().contains("change"));
+  EXPECT_EQ(Vals(value.events(0)).at("value"), "2000000000 USD");
+  EXPECT_FALSE(Vals(value.events(0)).contains("change"));
 }
 
 TEST_F(ExtractorTest, OneEventPerRealWorldEvent) {
@@ -496,18 +516,24 @@ TEST_F(ExtractorTest, OneEventPerRealWorldEvent) {
       "ASE to invest US$1 billion");
   ASSERT_THAT(a.events(), SizeIs(1));
   const v1::Event& e = a.events(0);
-  EXPECT_EQ(e.field(), "title");  // the first statement keeps its id and span
-  EXPECT_THAT(e.attributes(),
+  EXPECT_EQ(FieldName(e.field()), "title");  // the first statement keeps its id and span
+  EXPECT_THAT(Vals(e),
               UnorderedElementsAre(Pair("company", "ASE Technology"),
                                    Pair("amount", "1000000000 USD"), Pair("place", "United States")));
   ASSERT_THAT(e.evidence(), SizeIs(3));
-  EXPECT_EQ(e.evidence(0).field(), "title");
-  EXPECT_EQ(e.evidence(1).field(), "body");
+  EXPECT_EQ(FieldName(e.evidence(0).field()), "title");
+  EXPECT_EQ(FieldName(e.evidence(1).field()), "body");
   EXPECT_EQ(e.evidence(1).sentence(), 0u);
   EXPECT_EQ(e.evidence(2).sentence(), 1u);
   EXPECT_EQ(e.evidence(2).trigger(), "invest");
-  // Mentions stay inside the event's span: the first statement's.
-  for (const auto& m : e.mentions()) EXPECT_EQ(m.field(), "title");
+  // The first statement's slots (the title's), then the role it lacked, from the body.
+  ASSERT_THAT(e.slots(), SizeIs(3));
+  EXPECT_EQ(e.slots(0).field(), v1::FIELD_TITLE);
+  EXPECT_EQ(e.slots(1).field(), v1::FIELD_TITLE);
+  EXPECT_EQ(e.slots(2).role(), "place");
+  EXPECT_EQ(e.slots(2).field(), v1::FIELD_BODY);
+  ASSERT_THAT(e.entities(), SizeIs(2));  // ASE Technology, United States
+  EXPECT_EQ(e.entities(static_cast<int>(e.slots(2).entity())).rule_id(), "place.us");
   EXPECT_EQ(extractor_->last_merge_stats().merged, 2u);
 }
 
@@ -537,22 +563,22 @@ TEST_F(ExtractorTest, ForecastCueGovernsWhatPrecedesIt) {
   EXPECT_THAT(Analyze("UMC預估,日月光營收將成長5%。").events(), IsEmpty());
   v1::ArticleAnalysis zh = Analyze("日月光營收成長5%。");
   ASSERT_THAT(zh.events(), SizeIs(1));
-  EXPECT_EQ(zh.events(0).attributes().at("metric"), "revenue");  // trigger_values
+  EXPECT_EQ(Vals(zh.events(0)).at("metric"), "revenue");  // trigger_values
 }
 
 TEST_F(ExtractorTest, ExcludedEntitiesDoNotFillTheSlot) {
   EXPECT_THAT(Analyze("Foresight revenue rose 5%.").events(), IsEmpty());
   v1::ArticleAnalysis a = Analyze("Foresight said ASE revenue rose 5%.");
   ASSERT_THAT(a.events(), SizeIs(1));
-  EXPECT_EQ(a.events(0).attributes().at("company"), "ASE Technology");
+  EXPECT_EQ(Vals(a.events(0)).at("company"), "ASE Technology");
 }
 
 TEST_F(ExtractorTest, TriggerAttributeIsTheLowerCasedTrigger) {
   v1::ArticleAnalysis a = Analyze("ASE Net Profit rose 12.5%.");
   ASSERT_THAT(a.events(), SizeIs(1));
   EXPECT_EQ(a.events(0).trigger(), "Net Profit");
-  EXPECT_EQ(a.events(0).attributes().at("metric"), "net profit");
-  EXPECT_EQ(a.events(0).attributes().at("change"), "12.5 %");
+  EXPECT_EQ(Vals(a.events(0)).at("metric"), "net profit");
+  EXPECT_EQ(Vals(a.events(0)).at("change"), "12.5 %");
 }
 
 TEST_F(ExtractorTest, EventsOnlyUseMentionsOfTheirOwnField) {
@@ -564,22 +590,22 @@ TEST_F(ExtractorTest, FromTitleFillsABodySlotItsWindowLeavesEmpty) {
   v1::ArticleAnalysis a = Analyze("Shr US$2 vs US$1\n", "Foresight on ASE <ASX> YEAR NET");
   ASSERT_THAT(a.events(), SizeIs(1));
   const v1::Event& e = a.events(0);
-  EXPECT_EQ(e.field(), "body");
+  EXPECT_EQ(FieldName(e.field()), "body");
   // The title's first mention the slot accepts (the analyst is excluded); the span stays the
   // body's, the title mention is kept with its field.
-  EXPECT_EQ(e.attributes().at("company"), "ASE Technology");
-  EXPECT_EQ(e.attributes().at("value"), "2 USD");
+  EXPECT_EQ(Vals(e).at("company"), "ASE Technology");
+  EXPECT_EQ(Vals(e).at("value"), "2 USD");
   EXPECT_EQ(e.begin(), 0u);
   EXPECT_EQ(e.end(), 8u);
-  ASSERT_THAT(e.mentions(), SizeIs(2));
-  EXPECT_EQ(e.mentions(1).field(), "title");
+  ASSERT_THAT(e.slots(), SizeIs(2));
+  EXPECT_EQ(FieldName(e.slots(1).field()), "title");
   // A company in the row's own window wins; without a title the slot stays empty.
   v1::ArticleAnalysis own = Analyze("Shr US$2 at UMC\n", "ASE YEAR NET");
   ASSERT_THAT(own.events(), SizeIs(1));
-  EXPECT_EQ(own.events(0).attributes().at("company"), "UMC");
+  EXPECT_EQ(Vals(own.events(0)).at("company"), "UMC");
   v1::ArticleAnalysis none = Analyze("Shr US$2\n");
   ASSERT_THAT(none.events(), SizeIs(1));
-  EXPECT_FALSE(none.events(0).attributes().contains("company"));
+  EXPECT_FALSE(Vals(none.events(0)).contains("company"));
   // Slots without the option never look at the title (EventsOnlyUseMentionsOfTheirOwnField).
 }
 
@@ -599,7 +625,7 @@ TEST_F(ExtractorTest, MaxGapTakesOnlyTheFigureRightAfterTheTrigger) {
 TEST_F(ExtractorTest, TheLongestTriggerOfARuleAtAPositionWins) {
   v1::ArticleAnalysis a = Analyze("Shr loss US$2 vs US$1");
   ASSERT_THAT(a.events(), SizeIs(1));
-  EXPECT_EQ(a.events(0).attributes().at("metric"), "shr loss");
+  EXPECT_EQ(Vals(a.events(0)).at("metric"), "shr loss");
   ASSERT_THAT(a.events(0).evidence(), SizeIs(1));
   EXPECT_EQ(a.events(0).evidence(0).trigger(), "Shr loss");
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/extract/extractor.h"
+#include "engine/extract/output.h"
 #include "engine/rules/rule_pack.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -102,7 +103,10 @@ class OrgNamesTest : public ::testing::Test {
     std::vector<std::string> out;
     const v1::ArticleAnalysis a = Analyze(body, title);
     for (const auto& m : a.mentions()) {
-      if (m.type() == "ORG") out.push_back(m.text() + "|" + m.canonical() + "|" + m.rule_id());
+      if (MentionType(a, m) == "ORG") {
+        out.push_back(m.text() + "|" + std::string(MentionCanonical(a, m)) + "|" +
+                      std::string(MentionRuleId(a, m)));
+      }
     }
     return out;
   }
@@ -161,13 +165,13 @@ TEST_F(OrgNamesTest, GazetteerEntityWhenTheNameIsAnAlias) {
   v1::ArticleAnalysis a = Analyze("ASE Technology Holding Co said; Qualcomm Inc agreed.");
   ASSERT_GE(a.mentions_size(), 2);
   EXPECT_EQ(a.mentions(0).text(), "ASE Technology Holding Co");
-  EXPECT_EQ(a.mentions(0).canonical(), "ASE Technology Holding");
+  EXPECT_EQ(MentionCanonical(a, a.mentions(0)), "ASE Technology Holding");
   EXPECT_EQ(a.mentions(0).rule_id(), "org.designator");
-  EXPECT_EQ(a.mentions(0).attributes().at("entity"), "org.ase");
-  EXPECT_EQ(a.mentions(0).attributes().at("country"), "TW");
+  EXPECT_EQ(EntityOf(a, a.mentions(0))->rule_id(), "org.ase");
+  EXPECT_EQ(MentionAttributes(a, a.mentions(0)).at("country"), "TW");
   EXPECT_EQ(a.mentions(1).text(), "Qualcomm Inc");
-  EXPECT_EQ(a.mentions(1).canonical(), "Qualcomm");
-  EXPECT_FALSE(a.mentions(1).attributes().contains("discovered"));
+  EXPECT_EQ(MentionCanonical(a, a.mentions(1)), "Qualcomm");
+  EXPECT_FALSE(MentionAttributes(a, a.mentions(1)).contains("discovered"));
 }
 
 TEST_F(OrgNamesTest, Tickers) {
@@ -176,13 +180,16 @@ TEST_F(OrgNamesTest, Tickers) {
                                      "KMD|Kestrel Micro Devices|org.ticker"));
   v1::ArticleAnalysis a = Analyze("Osprey Analytics Corp (NYSE: OSPR) rose; OSPR gained.");
   std::vector<std::string> got;
-  for (const auto& m : a.mentions()) got.push_back(m.text() + "|" + m.canonical() + "|" + m.rule_id());
+  for (const auto& m : a.mentions()) {
+    got.push_back(m.text() + "|" + std::string(MentionCanonical(a, m)) + "|" +
+                  std::string(MentionRuleId(a, m)));
+  }
   EXPECT_THAT(got, ::testing::ElementsAre("Osprey Analytics Corp|Osprey Analytics|org.designator",
                                           "OSPR|Osprey Analytics|org.ticker",
                                           "OSPR|Osprey Analytics|org.short_form"));
-  EXPECT_EQ(a.mentions(1).attributes().at("exchange"), "NYSE");
-  EXPECT_EQ(a.mentions(1).attributes().at("ticker"), "OSPR");
-  EXPECT_EQ(a.mentions(0).attributes().at("discovered"), "true");
+  EXPECT_EQ(MentionAttributes(a, a.mentions(1)).at("exchange"), "NYSE");
+  EXPECT_EQ(MentionAttributes(a, a.mentions(1)).at("ticker"), "OSPR");
+  EXPECT_EQ(MentionAttributes(a, a.mentions(0)).at("discovered"), "true");
   // A ticker alone names itself; markup of a name is a name.
   EXPECT_THAT(Orgs("said <KMD> and <Scandinavia Fund> today"),
               ::testing::ElementsAre("KMD|KMD|org.ticker",

@@ -17,6 +17,7 @@
 #include "engine/emit/encoder.h"
 #include "engine/emit/output_limits.h"
 #include "engine/extract/extractor.h"
+#include "engine/extract/output.h"
 #include "engine/pipeline/offset_tracker.h"
 #include "absl/container/flat_hash_map.h"
 
@@ -419,7 +420,7 @@ class PipelineManager::Impl::Worker {
   void CountMatches(const v1::ArticleAnalysis& analysis) {
     if (pack_metrics_ == nullptr) return;
     for (const v1::Mention& m : analysis.mentions()) {
-      auto it = pack_metrics_->matches.find(m.rule_id());
+      auto it = pack_metrics_->matches.find(core::Sv(extract::MentionRuleId(analysis, m)));
       if (it != pack_metrics_->matches.end()) it->second->Inc();
     }
     for (const v1::Event& e : analysis.events()) {

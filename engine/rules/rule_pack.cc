@@ -16,6 +16,7 @@
 #include "engine/core/strings.h"
 #include "engine/core/utf8.h"
 #include "engine/extract/extractor.h"
+#include "engine/extract/output.h"
 
 namespace wirescan::rules {
 namespace {
@@ -606,28 +607,33 @@ bool SameValue(double want, double got) {
   return std::fabs(want - got) <= 1e-9 * std::max(1.0, std::fabs(want));
 }
 
-// What of `got` differs from the expected mention `want` (same text), or "" if nothing.
-std::string MentionDifference(const v1::rules::ExpectedMention& want, const v1::Mention& got) {
+// What of `got` (a mention of `analysis`) differs from the expected mention `want` (same
+// text), or "" if nothing.
+std::string MentionDifference(const v1::rules::ExpectedMention& want,
+                              const v1::ArticleAnalysis& analysis, const v1::Mention& got) {
   auto differs = [](std::string_view attribute, const std::string& expected,
-                    const std::string& actual) {
-    return absl::StrCat(core::Sv(attribute), " differs: expected '", expected, "', got '", actual,
-                        "'");
+                    std::string_view actual) {
+    return absl::StrCat(core::Sv(attribute), " differs: expected '", expected, "', got '",
+                        core::Sv(actual), "'");
   };
-  if (!want.type().empty() && want.type() != got.type()) {
-    return differs("type", want.type(), got.type());
+  const std::string_view type = extract::MentionType(analysis, got);
+  const std::string_view canonical = extract::MentionCanonical(analysis, got);
+  const std::string_view rule_id = extract::MentionRuleId(analysis, got);
+  if (!want.type().empty() && want.type() != type) return differs("type", want.type(), type);
+  if (!want.canonical().empty() && want.canonical() != canonical) {
+    return differs("canonical", want.canonical(), canonical);
   }
-  if (!want.canonical().empty() && want.canonical() != got.canonical()) {
-    return differs("canonical", want.canonical(), got.canonical());
-  }
-  if (!want.rule_id().empty() && want.rule_id() != got.rule_id()) {
-    return differs("rule_id", want.rule_id(), got.rule_id());
+  if (!want.rule_id().empty() && want.rule_id() != rule_id) {
+    return differs("rule_id", want.rule_id(), rule_id);
   }
   if (want.has_value() && !SameValue(want.value(), got.figure().value())) {
     return differs("value", absl::StrCat(want.value()), absl::StrCat(got.figure().value()));
   }
-  if (want.has_value_max() && !SameValue(want.value_max(), got.figure().value_max())) {
-    return differs("value_max", absl::StrCat(want.value_max()),
-                   absl::StrCat(got.figure().value_max()));
+  // A figure's value_max is unset unless it is a range: then it is its value.
+  const double value_max =
+      got.figure().is_range() ? got.figure().value_max() : got.figure().value();
+  if (want.has_value_max() && !SameValue(want.value_max(), value_max)) {
+    return differs("value_max", absl::StrCat(want.value_max()), absl::StrCat(value_max));
   }
   if (!want.unit().empty() && want.unit() != got.figure().unit()) {
     return differs("unit", want.unit(), got.figure().unit());
@@ -648,11 +654,11 @@ std::vector<std::string> EventDifferences(const v1::rules::ExpectedEvent& want,
   std::vector<std::string> out;
   for (const std::string& k : keys) {
     const std::string& v = want.attributes().at(k);
-    auto it = got.attributes().find(k);
-    if (it == got.attributes().end()) {
+    const std::string* value = extract::EventValue(got, k);  // a slot's, or the trigger's
+    if (value == nullptr) {
       out.push_back(absl::StrCat("attribute '", k, "': expected '", v, "', missing"));
-    } else if (it->second != v) {
-      out.push_back(absl::StrCat("attribute '", k, "': expected '", v, "', got '", it->second, "'"));
+    } else if (*value != v) {
+      out.push_back(absl::StrCat("attribute '", k, "': expected '", v, "', got '", *value, "'"));
     }
   }
   return out;
@@ -682,15 +688,16 @@ std::vector<ExampleResult> RunExampleCases(const RulePack& pack) {
         continue;
       }
       const v1::ArticleAnalysis& analysis = **analysed;
-      auto describe = [](const v1::Mention& m) {
-        return absl::StrCat(m.type(), " '", m.text(), "' -> ", m.canonical());
+      auto describe = [&](const v1::Mention& m) {
+        return absl::StrCat(core::Sv(extract::MentionType(analysis, m)), " '", m.text(), "' -> ",
+                            core::Sv(extract::MentionCanonical(analysis, m)));
       };
       for (const auto& want : ex.mentions()) {
         bool found = false;
         std::string near;
         for (const auto& m : analysis.mentions()) {
           if (m.text() != want.text()) continue;
-          std::string difference = MentionDifference(want, m);
+          std::string difference = MentionDifference(want, analysis, m);
           if (difference.empty()) {
             found = true;
             break;
@@ -728,8 +735,7 @@ std::vector<ExampleResult> RunExampleCases(const RulePack& pack) {
         std::vector<std::string> got;
         for (const auto& e : analysis.events()) {
           std::vector<std::string> attrs;
-          for (const auto& [k, v] : e.attributes()) attrs.push_back(absl::StrCat(k, "=", v));
-          std::sort(attrs.begin(), attrs.end());
+          for (const auto& [k, v] : extract::EventValues(e)) attrs.push_back(absl::StrCat(k, "=", v));
           got.push_back(absl::StrCat(e.type(), "{", absl::StrJoin(attrs, ", "), "}"));
         }
         std::string all = absl::StrCat("(got: ", got.empty() ? "none" : absl::StrJoin(got, "; "),

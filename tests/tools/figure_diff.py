@@ -39,7 +39,9 @@ def run(tree, path):
         for m in a.get("mentions", []):
             if m.get("type") not in FIGURES:
                 continue
-            key = (aid, m.get("field", ""), int(m.get("begin", 0)), int(m.get("end", 0)))
+            # Field: FIELD_TITLE, or unset (canonical JSON omits the default) for the body.
+            field = "title" if m.get("field") == "FIELD_TITLE" else "body"
+            key = (aid, field, int(m.get("begin", 0)), int(m.get("end", 0)))
             figures[key] = (m["type"], m.get("canonical", ""), m.get("text", ""))
     return figures, texts, skips
 
