@@ -83,10 +83,13 @@ def fnv_field(state, data):
 
 
 def pack_version(rules_dir, files):
-    """The version the engine gives FILES ({file name: bytes}) loaded from RULES_DIR."""
+    """The version the engine gives FILES ({file name: bytes}) loaded from RULES_DIR: file names
+    relative to the pack, in the order of their full paths (the same whichever path the pack is
+    given by)."""
     state = 0xCBF29CE484222325
-    names = sorted((os.path.normpath(os.path.join(rules_dir, n)), data)
+    names = sorted((os.path.normpath(os.path.join(rules_dir, n)), n, data)
                    for n, data in files.items() if n.endswith((".yaml", ".yml")))
+    names = [(n, data) for _, n, data in names]
     for name, data in names:
         state = fnv_field(fnv_field(state, name.encode()), data)
     return f"{state:016x}"
