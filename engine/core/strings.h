@@ -32,6 +32,20 @@ inline bool BytesAt(std::string_view text, size_t pos, std::string_view lit) {
          SameBytes(text.substr(pos, lit.size()), lit);
 }
 
+// Whether only spaces and tabs, at most 16 of them, lie between the previous line break (or the
+// text's start) and `pos`: the first word of a table row ("    Net 1.2 mln vs 1.0 mln").
+inline bool AtLineStart(std::string_view text, size_t pos) {
+  constexpr size_t kMaxIndent = 16;
+  if (pos > text.size()) return false;
+  for (size_t p = pos; p > 0 && pos - p <= kMaxIndent;) {
+    const char c = text[--p];
+    if (c == '\n' || c == '\r') return true;
+    if (c != ' ' && c != '\t') return false;
+    if (p == 0) return pos <= kMaxIndent;  // the text's start
+  }
+  return pos == 0;
+}
+
 // `lit` ending at byte `end` of `text`, starting at or after `floor`.
 inline bool BytesBefore(std::string_view text, size_t end, size_t floor, std::string_view lit) {
   return end <= text.size() && end >= floor + lit.size() &&

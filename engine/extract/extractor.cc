@@ -523,17 +523,6 @@ size_t ClauseBreakAt(std::string_view text, size_t pos) {
   return 0;
 }
 
-// Whether only spaces and tabs (at most kMaxIndent) lie between the previous line break (or
-// the field's start) and `pos`: a table row's first word.
-bool AtLineStart(std::string_view text, uint32_t pos) {
-  constexpr uint32_t kMaxIndent = 16;
-  for (uint32_t p = pos, n = 0; p > 0 && n <= kMaxIndent; ++n) {
-    const char c = text[--p];
-    if (c == '\n' || c == '\r') return true;
-    if (c != ' ' && c != '\t') return false;
-  }
-  return pos <= kMaxIndent && text.substr(0, pos).find_first_not_of(" \t") == std::string_view::npos;
-}
 
 // Whether `m` begins after the trigger, at most `gap` bytes after its end.
 bool WithinGap(const v1::Mention& m, const match::Hit& trig, uint32_t gap) {
@@ -655,7 +644,7 @@ void Extractor::AssembleEvents(std::string_view field, std::string_view text, si
     }
     if (shadowed) continue;
     if (!quiet_.empty() && governed(trig)) continue;
-    if (ev.line_start && !AtLineStart(text, trig.begin)) continue;
+    if (ev.line_start && !core::AtLineStart(text, trig.begin)) continue;
     uint32_t lo, hi;
     if (ev.same_sentence) {
       uint32_t s = SentenceOf(ends, trig.begin);

@@ -2043,11 +2043,7 @@ class FigureGrammar::Assembler {
   // the number's own tokens are then read as usual.
   std::optional<FigureMention> FromTableRow(size_t i) {
     const TokenHit& h = hits_[i];
-    constexpr size_t kMaxIndent = 16;
-    size_t q = h.begin;
-    while (q > 0 && h.begin - q <= kMaxIndent && (t_[q - 1] == ' ' || t_[q - 1] == '\t')) --q;
-    if (q > 0 && t_[q - 1] != '\n' && t_[q - 1] != '\r') return std::nullopt;
-    if (h.begin - q > kMaxIndent) return std::nullopt;
+    if (!core::AtLineStart(t_, h.begin)) return std::nullopt;
     if (h.end >= t_.size() || t_[h.end] != ' ') return std::nullopt;
     auto n = Parse(h.end + 1);
     if (!n || n->bad != nullptr || n->words) return std::nullopt;
