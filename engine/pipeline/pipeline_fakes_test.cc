@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_sink.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/shipped_pack.h"
 
 namespace wirescan::pipeline {
 namespace {
@@ -21,14 +22,7 @@ using fakes::FakeSink;
 using fakes::FakeSource;
 using source::TopicPartition;
 
-std::shared_ptr<const rules::RulePack> Pack() {
-  static const std::shared_ptr<const rules::RulePack> pack = [] {
-    auto p = rules::LoadRulePack(std::string(WIRESCAN_DEFAULT_RULES_DIR), "");
-    if (!p.ok()) std::abort();
-    return *p;
-  }();
-  return pack;
-}
+std::shared_ptr<const rules::RulePack> Pack() { return fakes::ShippedPack(); }
 
 // An article without events: exactly one output (its analysis).
 std::string Article(int i) {

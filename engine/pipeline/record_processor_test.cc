@@ -9,18 +9,12 @@
 
 #include "engine/emit/output_writer.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/shipped_pack.h"
 
 namespace wirescan::pipeline {
 namespace {
 
-std::shared_ptr<const rules::RulePack> Pack() {
-  static const std::shared_ptr<const rules::RulePack> pack = [] {
-    auto p = rules::LoadRulePack(std::string(WIRESCAN_DEFAULT_RULES_DIR), "");
-    if (!p.ok()) std::abort();
-    return *p;
-  }();
-  return pack;
-}
+std::shared_ptr<const rules::RulePack> Pack() { return fakes::ShippedPack(); }
 
 // The first sample article: an investment with figures, so it has events.
 std::string SampleArticle() {
