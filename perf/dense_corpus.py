@@ -185,13 +185,19 @@ class En:
             f"{a} opens {self.place()} fab; {b} weighs {self.tech()} expansion",
         ])
 
-    def plain(self):
-        """Dense sentences without an event trigger: names, places and figures only."""
+    def cast(self):
+        """Three companies, two technologies, two places and a person with their role."""
         r = self.r
         a, b, c = self.orgs(3)
         t1, t2 = draw(r, self.tech_cast, EN_TECH, 2)
         p1, p2 = draw(r, self.places_cast, EN_PLACES, 2)
         person, role = r.choice(EN_PEOPLE)
+        return a, b, c, t1, t2, p1, p2, person, role
+
+    def plain(self):
+        """Dense sentences without an event trigger: names, places and figures only."""
+        r = self.r
+        a, b, c, t1, t2, p1, p2, person, role = self.cast()
         return r.choice([
             f"{a} counts {b} and {c} among its {t1} customers in {p1}.",
             f"Engineers from {a} and {b} have worked on {t1} and {t2} in {p1} since {self.when()}.",
@@ -211,10 +217,7 @@ class En:
 
     def event(self):
         r = self.r
-        a, b, c = self.orgs(3)
-        t1, t2 = draw(r, self.tech_cast, EN_TECH, 2)
-        p1, p2 = draw(r, self.places_cast, EN_PLACES, 2)
-        person, role = r.choice(EN_PEOPLE)
+        a, b, c, t1, t2, p1, p2, person, role = self.cast()
         return r.choice([
             f"{a} said it would invest {self.money()} in a {t1} plant in {p1}, with volume "
             f"production due in {self.when()}.",
@@ -333,14 +336,20 @@ class Zh:
         ]
         return r.choice(s)[self.t]
 
-    def plain(self):
-        """Dense sentences without an event trigger."""
+    def cast(self):
+        """Three companies, two technologies, two places and a person with their role, in the
+        article's script."""
         r = self.r
         a, b, c = self.orgs(3)
         t1, t2 = (t[self.t] for t in draw(r, self.tech_cast, ZH_TECH, 2))
         p1, p2 = (p[self.t] for p in draw(r, self.places_cast, ZH_PLACES, 2))
         person = r.choice(ZH_PEOPLE)
-        name, role = person[self.t], person[2 + self.t]
+        return a, b, c, t1, t2, p1, p2, person[self.t], person[2 + self.t]
+
+    def plain(self):
+        """Dense sentences without an event trigger."""
+        r = self.r
+        a, b, c, t1, t2, p1, p2, name, role = self.cast()
         s = [
             (f"{a}的{t1}客户包括{b}和{c}，主要分布在{p1}。",
              f"{a}的{t1}客戶包括{b}與{c}，主要位於{p1}。"),
@@ -364,11 +373,7 @@ class Zh:
 
     def event(self):
         r = self.r
-        a, b, c = self.orgs(3)
-        t1, t2 = (t[self.t] for t in draw(r, self.tech_cast, ZH_TECH, 2))
-        p1, p2 = (p[self.t] for p in draw(r, self.places_cast, ZH_PLACES, 2))
-        person = r.choice(ZH_PEOPLE)
-        name, role = person[self.t], person[2 + self.t]
+        a, b, c, t1, t2, p1, p2, name, role = self.cast()
         s = [
             (f"{a}公告称，公司拟在{p1}投资{self.money()}建设{t1}生产基地，预计{self.when()}投产。",
              f"{a}公告指出，公司將在{p1}投入{self.money()}興建{t1}產線，預計{self.when()}量產。"),
